@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Validation of every struct that enters through an ioctl. Each check either
+ * accepts the input or names the errno of the README's error table; nothing
+ * here touches hardware, so vmsr_kunit.ko tests it directly.
+ */
+#include <linux/errno.h>
+#include <linux/ioctl.h>
+#include <linux/kernel.h>
+
+#include "vmsr.h"
+
+static const unsigned int vmsr_cmds[] = {
+	VMSR_IOC_INFO, VMSR_IOC_READ, VMSR_IOC_SAMPLE,
+};
+
+/*
+ * 0 for one of our commands. A command with our type and number but another
+ * size or direction is a caller built against a different struct: -EINVAL.
+ * Anything else is not ours: -ENOTTY.
+ */
+int vmsr_check_cmd(unsigned int cmd)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vmsr_cmds); i++) {
+		if (cmd == vmsr_cmds[i])
+			return 0;
+		if (_IOC_TYPE(cmd) == _IOC_TYPE(vmsr_cmds[i]) &&
+		    _IOC_NR(cmd) == _IOC_NR(vmsr_cmds[i]))
+			return -EINVAL;
+	}
+	return -ENOTTY;
+}
+
+int vmsr_check_info(const struct vmsr_info *info)
+{
+	if (info->reserved[0] || info->reserved[1])
+		return -EINVAL;
+	return 0;
+}
+
+int vmsr_check_read(const struct vmsr_read *rd)
+{
+	if (rd->flags || !rd->count)
+		return -EINVAL;
+	if (rd->count > VMSR_MAX_READ_ENTRIES)
+		return -E2BIG;
+	return 0;
+}
+
+int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e)
+{
+	if (e->flags & ~VMSR_READ_F_PACKAGE)
+		return -EINVAL;
+	if (!vmsr_msr_lookup(vendor, e->msr))
+		return -EPERM;
+	return 0;
+}
+
+int vmsr_check_sample(const struct vmsr_sample *s)
+{
+	if (s->flags || s->pad)
+		return -EINVAL;
+	if (s->nr_pkgs > VMSR_MAX_SAMPLE_PKGS || s->nr_tasks > VMSR_MAX_SAMPLE_TASKS)
+		return -E2BIG;
+	return 0;
+}
+
+/* Domains 0 .. VMSR_DOMAIN_PSYS exist in this ABI; higher bits are reserved. */
+int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p)
+{
+	if (p->domains & ~(VMSR_DOMAIN_BIT(VMSR_DOMAIN_PSYS + 1) - 1))
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsr: /dev/vmsr, read-only access to RAPL energy MSRs and one-call samples
+ * of package energy plus per-task CPU time, for VMMs that expose virtual
+ * RAPL to their guests without a root helper.
+ *
+ * The device is created root:root 0600; a udev rule grants it to group kvm.
+ * The ABI is in uapi/linux/vmsr.h and its error table in README.md.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "vmsr.h"
+
+/* energy_unit_shift: bits 12:8 of the power-unit MSR, on Intel and AMD alike. */
+static u32 vmsr_energy_shift(void)
+{
+	return (vmsr_rapl.unit_raw >> 8) & 0x1f;
+}
+
+static int vmsr_ioctl_info(void __user *argp)
+{
+	struct vmsr_info info;
+	u32 *map, n, cpu;
+	int ret;
+
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	ret = vmsr_check_info(&info);
+	if (ret)
+		return ret;
+
+	n = min_t(u32, info.cpu_map_len, nr_cpu_ids);
+	if (n) {
+		map = kvmalloc_array(n, sizeof(*map), GFP_KERNEL);
+		if (!map)
+			return -ENOMEM;
+		for (cpu = 0; cpu < n; cpu++)
+			map[cpu] = vmsr_cpu_package(cpu);
+		ret = copy_to_user(u64_to_user_ptr(info.cpu_map), map,
+				   n * sizeof(*map)) ? -EFAULT : 0;
+		kvfree(map);
+		if (ret)
+			return ret;
+	}
+
+	info = (struct vmsr_info) {
+		.abi_version = VMSR_ABI_VERSION,
+		.vendor = vmsr_rapl.vendor,
+		.domains = vmsr_rapl.domains,
+		.flags = vmsr_rapl.emulated ? VMSR_INFO_F_EMULATED : 0,
+		.power_unit_raw = vmsr_rapl.unit_raw,
+		.energy_unit_shift = vmsr_energy_shift(),
+		.nr_cpus = nr_cpu_ids,
+		.nr_packages = vmsr_nr_packages(),
+		.min_interval_us = vmsr_min_interval_us,
+		.max_read_entries = VMSR_MAX_READ_ENTRIES,
+		.max_sample_pkgs = VMSR_MAX_SAMPLE_PKGS,
+		.max_sample_tasks = VMSR_MAX_SAMPLE_TASKS,
+		.cpu_map_len = info.cpu_map_len,
+		.cpu_map = info.cpu_map,
+	};
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+/*
+ * Copies @count entries of @size bytes in from user @uptr. The caller checked
+ * @count against its cap, so the multiplication cannot overflow.
+ */
+static void *vmsr_copy_array_in(u64 uptr, u32 count, size_t size)
+{
+	void *buf;
+
+	if (!count)
+		return NULL;
+	buf = kvmalloc_array(count, size, GFP_KERNEL);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(buf, u64_to_user_ptr(uptr), count * size)) {
+		kvfree(buf);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
+}
+
+static int vmsr_ioctl_read(void __user *argp)
+{
+	struct vmsr_read_entry *ents;
+	struct vmsr_read rd;
+	u32 i;
+	int ret;
+
+	if (copy_from_user(&rd, argp, sizeof(rd)))
+		return -EFAULT;
+	ret = vmsr_check_read(&rd);
+	if (ret)
+		return ret;
+	ents = vmsr_copy_array_in(rd.entries, rd.count, sizeof(*ents));
+	if (IS_ERR(ents))
+		return PTR_ERR(ents);
+
+	/* Refuse the whole batch before any read if one entry is bad. */
+	for (i = 0; i < rd.count; i++) {
+		ret = vmsr_check_read_entry(vmsr_rapl.vendor, &ents[i]);
+		if (ret)
+			goto out;
+	}
+
+	cpus_read_lock();
+	for (i = 0; i < rd.count; i++) {
+		struct vmsr_read_entry *e = &ents[i];
+
+		e->result = vmsr_read_msr(vmsr_msr_lookup(vmsr_rapl.vendor, e->msr),
+					  e->target, e->flags & VMSR_READ_F_PACKAGE,
+					  &e->value);
+	}
+	cpus_read_unlock();
+
+	if (copy_to_user(u64_to_user_ptr(rd.entries), ents, rd.count * sizeof(*ents)))
+		ret = -EFAULT;
+out:
+	kvfree(ents);
+	return ret;
+}
+
+static void vmsr_sample_pkg(struct vmsr_pkg_sample *p)
+{
+	struct vmsr_energy e;
+	int d;
+
+	vmsr_energy_pkg(p->package, &e);
+	p->read_ns = e.read_ns;
+	for (d = 0; d < VMSR_NR_DOMAINS; d++) {
+		bool wanted = p->domains & VMSR_DOMAIN_BIT(d);
+
+		p->energy[d] = wanted && !e.result[d] ? e.value[d] : 0;
+		p->result[d] = wanted ? e.result[d] : 0;
+	}
+}
+
+static int vmsr_ioctl_sample(void __user *argp)
+{
+	struct vmsr_task_sample *tasks = NULL;
+	struct vmsr_pkg_sample *pkgs = NULL;
+	struct vmsr_sample s;
+	u32 i;
+	int ret;
+
+	if (copy_from_user(&s, argp, sizeof(s)))
+		return -EFAULT;
+	ret = vmsr_check_sample(&s);
+	if (ret)
+		return ret;
+
+	pkgs = vmsr_copy_array_in(s.pkgs, s.nr_pkgs, sizeof(*pkgs));
+	if (IS_ERR(pkgs))
+		return PTR_ERR(pkgs);
+	tasks = vmsr_copy_array_in(s.tasks, s.nr_tasks, sizeof(*tasks));
+	if (IS_ERR(tasks)) {
+		ret = PTR_ERR(tasks);
+		tasks = NULL;
+		goto out;
+	}
+	for (i = 0; i < s.nr_pkgs; i++) {
+		ret = vmsr_check_pkg_sample(&pkgs[i]);
+		if (ret)
+			goto out;
+		/* Only the in fields survive: nothing of the caller's comes back. */
+		pkgs[i] = (struct vmsr_pkg_sample) {
+			.package = pkgs[i].package,
+			.domains = pkgs[i].domains,
+		};
+	}
+	for (i = 0; i < s.nr_tasks; i++)
+		tasks[i] = (struct vmsr_task_sample) { .tid = tasks[i].tid };
+
+	/* Energy first, then tasks, back to back: end_ns - start_ns bounds the skew. */
+	s.start_ns = ktime_get_ns();
+	cpus_read_lock();
+	for (i = 0; i < s.nr_pkgs; i++)
+		vmsr_sample_pkg(&pkgs[i]);
+	cpus_read_unlock();
+	for (i = 0; i < s.nr_tasks; i++)
+		vmsr_task_sample(&tasks[i]);
+	s.end_ns = ktime_get_ns();
+
+	if ((s.nr_pkgs && copy_to_user(u64_to_user_ptr(s.pkgs), pkgs,
+				       s.nr_pkgs * sizeof(*pkgs))) ||
+	    (s.nr_tasks && copy_to_user(u64_to_user_ptr(s.tasks), tasks,
+					s.nr_tasks * sizeof(*tasks))) ||
+	    copy_to_user(argp, &s, sizeof(s)))
+		ret = -EFAULT;
+out:
+	kvfree(pkgs);
+	kvfree(tasks);
+	return ret;
+}
+
+static long vmsr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+	int ret = vmsr_check_cmd(cmd);
+
+	if (ret)
+		return ret;
+	switch (cmd) {
+	case VMSR_IOC_INFO:
+		return vmsr_ioctl_info(argp);
+	case VMSR_IOC_READ:
+		return vmsr_ioctl_read(argp);
+	case VMSR_IOC_SAMPLE:
+		return vmsr_ioctl_sample(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations vmsr_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = vmsr_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice vmsr_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "vmsr",
+	.fops = &vmsr_fops,
+	.mode = 0600,
+};
+
+static int __init vmsr_init(void)
+{
+	int ret;
+
+	ret = vmsr_topology_init();
+	if (ret)
+		return ret;
+	ret = vmsr_energy_init();
+	if (ret)
+		goto err_topology;
+	ret = misc_register(&vmsr_misc);
+	if (ret)
+		goto err_energy;
+	pr_info("vendor %u, RAPL domains %#x, min_interval_us %u\n",
+		vmsr_rapl.vendor, vmsr_rapl.domains, vmsr_min_interval_us);
+	return 0;
+
+err_energy:
+	vmsr_energy_exit();
+err_topology:
+	vmsr_topology_exit();
+	return ret;
+}
+
+static void __exit vmsr_exit(void)
+{
+	misc_deregister(&vmsr_misc);
+	vmsr_energy_exit();
+	vmsr_topology_exit();
+}
+
+module_init(vmsr_init);
+module_exit(vmsr_exit);
+
+MODULE_DESCRIPTION("Read-only RAPL energy MSRs and per-task CPU time for VMMs");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(VMSR_VERSION);

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * CPU to package map. A CPU's package is recorded when it first comes online
+ * (a CPU hotplug callback) and kept when it goes offline, so every CPU that
+ * has ever run keeps a package id. Energy reads addressed to a package go to
+ * one of its CPUs that is online right now; callers hold cpus_read_lock() so
+ * that the choice stays valid until the read is done.
+ */
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/slab.h>
+#include <linux/topology.h>
+
+#include "vmsr.h"
+
+static u32 *cpu_pkg;		/* [nr_cpu_ids]: package, or VMSR_NO_PACKAGE */
+static u32 nr_packages;		/* one more than the largest package id seen */
+static int hp_state;
+
+static int vmsr_cpu_online(unsigned int cpu)
+{
+	u32 pkg = topology_logical_package_id(cpu);
+
+	/* Package ids are dense and below nr_cpu_ids; anything else is a bug. */
+	if (WARN_ON_ONCE(pkg >= nr_cpu_ids))
+		return 0;
+	WRITE_ONCE(cpu_pkg[cpu], pkg);
+	if (pkg >= READ_ONCE(nr_packages))
+		WRITE_ONCE(nr_packages, pkg + 1);
+	return 0;
+}
+
+int vmsr_topology_init(void)
+{
+	unsigned int cpu;
+	int ret;
+
+	cpu_pkg = kmalloc_array(nr_cpu_ids, sizeof(*cpu_pkg), GFP_KERNEL);
+	if (!cpu_pkg)
+		return -ENOMEM;
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+		cpu_pkg[cpu] = VMSR_NO_PACKAGE;
+
+	/* Runs vmsr_cpu_online() on every CPU online now, then on each new one. */
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "misc/vmsr:online",
+				vmsr_cpu_online, NULL);
+	if (ret < 0) {
+		kfree(cpu_pkg);
+		return ret;
+	}
+	hp_state = ret;
+	return 0;
+}
+
+void vmsr_topology_exit(void)
+{
+	cpuhp_remove_state(hp_state);
+	kfree(cpu_pkg);
+}
+
+u32 vmsr_cpu_package(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids ? READ_ONCE(cpu_pkg[cpu]) : VMSR_NO_PACKAGE;
+}
+
+u32 vmsr_nr_packages(void)
+{
+	return READ_ONCE(nr_packages);
+}
+
+/*
+ * An online CPU of package @pkg: @prefer if it qualifies (the caller's own
+ * CPU, so that the read needs no IPI), else the first one. -ENXIO if the
+ * package has no online CPU.
+ */
+int vmsr_pick_cpu(const u32 *map, unsigned int nr_cpus,
+		  const struct cpumask *online, u32 pkg, int prefer)
+{
+	unsigned int cpu;
+
+	if (prefer >= 0 && prefer < nr_cpus && cpumask_test_cpu(prefer, online) &&
+	    READ_ONCE(map[prefer]) == pkg)
+		return prefer;
+	for_each_cpu(cpu, online) {
+		if (cpu >= nr_cpus)
+			break;
+		if (READ_ONCE(map[cpu]) == pkg)
+			return cpu;
+	}
+	return -ENXIO;
+}
+
+/* Callers hold cpus_read_lock(), so the CPU returned stays online. */
+int vmsr_package_cpu(u32 pkg)
+{
+	return vmsr_pick_cpu(cpu_pkg, nr_cpu_ids, cpu_online_mask, pkg,
+			     raw_smp_processor_id());
+}

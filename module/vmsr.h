@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Internal interfaces between the parts of vmsr.ko (and vmsr_kunit.ko). */
+#ifndef VMSR_H
+#define VMSR_H
+
+#include <linux/cpumask.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+#include <linux/vmsr.h>
+
+/* Caps on the batch sizes; INFO reports them. */
+#define VMSR_MAX_READ_ENTRIES	256
+#define VMSR_MAX_SAMPLE_PKGS	64
+#define VMSR_MAX_SAMPLE_TASKS	4096
+
+/* Default and largest value of the min_interval_us module parameter. */
+#define VMSR_DEFAULT_MIN_INTERVAL_US	5000
+#define VMSR_MAX_MIN_INTERVAL_US	10000000
+
+/* whitelist.c: the fixed, read-only set of RAPL MSRs, per vendor */
+
+/* Where an allowed MSR is read from. */
+enum vmsr_msr_scope {
+	VMSR_SCOPE_PLAIN,	/* a unit, limit or info MSR: read directly */
+	VMSR_SCOPE_PKG_ENERGY,	/* a package energy counter: cached per package */
+	VMSR_SCOPE_CPU_ENERGY,	/* a per-core energy counter: cached per CPU */
+};
+
+struct vmsr_msr_desc {
+	u32 msr;
+	enum vmsr_msr_scope scope;
+	int domain;		/* VMSR_DOMAIN_*, for energy counters */
+};
+
+struct vmsr_vendor_msrs {
+	u32 unit_msr;
+	const struct vmsr_msr_desc *msrs;
+	unsigned int nr_msrs;
+};
+
+u32 vmsr_vendor_from_x86(u8 x86_vendor);
+const struct vmsr_vendor_msrs *vmsr_vendor_msrs(u32 vendor);
+const struct vmsr_msr_desc *vmsr_msr_lookup(u32 vendor, u32 msr);
+u32 vmsr_pkg_domain_msr(u32 vendor, int domain);
+
+/* abi.c: validation of everything that comes in through an ioctl */
+int vmsr_check_cmd(unsigned int cmd);
+int vmsr_check_info(const struct vmsr_info *info);
+int vmsr_check_read(const struct vmsr_read *rd);
+int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e);
+int vmsr_check_sample(const struct vmsr_sample *s);
+int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p);
+
+/* topology.c: CPU to package map, kept current across CPU hotplug */
+int vmsr_topology_init(void);
+void vmsr_topology_exit(void);
+u32 vmsr_cpu_package(unsigned int cpu);
+u32 vmsr_nr_packages(void);
+int vmsr_pick_cpu(const u32 *cpu_pkg, unsigned int nr_cpus,
+		  const struct cpumask *online, u32 pkg, int prefer);
+int vmsr_package_cpu(u32 pkg);
+
+/* energy.c: RAPL detection and rate-limited energy counters */
+struct vmsr_rapl {
+	u32 vendor;		/* VMSR_VENDOR_* */
+	u32 domains;		/* package-scope domains present */
+	u32 cpu_domains;	/* per-CPU domains present (AMD's core counter) */
+	u64 unit_raw;		/* the power-unit MSR */
+	bool emulated;
+};
+
+extern struct vmsr_rapl vmsr_rapl;
+extern unsigned int vmsr_min_interval_us;
+
+struct vmsr_energy {
+	u64 read_ns;
+	u32 value[VMSR_NR_DOMAINS];
+	s32 result[VMSR_NR_DOMAINS];
+};
+
+int vmsr_energy_init(void);
+void vmsr_energy_exit(void);
+void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out);
+int vmsr_read_msr(const struct vmsr_msr_desc *desc, u32 target, bool by_pkg, u64 *val);
+
+/* Where energy.c gets its raw values: the CPU (rapl_hw.c), or the emulator. */
+int vmsr_hw_init(struct vmsr_rapl *rapl);
+void vmsr_hw_exit(void);
+int vmsr_hw_read(unsigned int cpu, u32 msr, u64 *val);
+
+/* emulate.c: the test-only RAPL model */
+u32 vmsr_emu_counter(u32 start, u64 energy_uj, unsigned int energy_shift);
+
+/* tasks.c: per-task CPU times */
+void vmsr_task_sample(struct vmsr_task_sample *ts);
+
+#endif /* VMSR_H */

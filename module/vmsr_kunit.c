@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for the parts of vmsr that decide things without hardware:
+ * the MSR whitelist, the vendor set, ioctl input validation, the choice of a
+ * CPU for a package, and the emulated counter's wrap.
+ */
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/ioctl.h>
+#include <asm/processor.h>
+
+#include "vmsr.h"
+
+static const u32 intel_allowed[] = {
+	0x606, 0x610, 0x611, 0x614, 0x619, 0x639, 0x641, 0x64d,
+};
+
+static const u32 amd_allowed[] = { 0xc0010299, 0xc001029a, 0xc001029b };
+
+static bool in_list(const u32 *list, unsigned int n, u32 msr)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == msr)
+			return true;
+	return false;
+}
+
+/* Each allowed MSR is accepted; each neighbour that is not itself allowed is refused. */
+static void check_set(struct kunit *test, u32 vendor, const u32 *list, unsigned int n)
+{
+	unsigned int i;
+	int delta;
+
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, vmsr_msr_lookup(vendor, list[i]));
+		for (delta = -1; delta <= 1; delta += 2) {
+			u32 near = list[i] + delta;
+
+			if (!in_list(list, n, near))
+				KUNIT_EXPECT_NULL_MSG(test, vmsr_msr_lookup(vendor, near),
+						      "vendor %u msr %#x", vendor, near);
+		}
+	}
+}
+
+static void vmsr_whitelist_intel_test(struct kunit *test)
+{
+	check_set(test, VMSR_VENDOR_INTEL, intel_allowed, ARRAY_SIZE(intel_allowed));
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_msrs(VMSR_VENDOR_INTEL)->nr_msrs,
+			ARRAY_SIZE(intel_allowed));
+}
+
+static void vmsr_whitelist_amd_test(struct kunit *test)
+{
+	check_set(test, VMSR_VENDOR_AMD, amd_allowed, ARRAY_SIZE(amd_allowed));
+	check_set(test, VMSR_VENDOR_HYGON, amd_allowed, ARRAY_SIZE(amd_allowed));
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_msrs(VMSR_VENDOR_AMD)->nr_msrs,
+			ARRAY_SIZE(amd_allowed));
+}
+
+static void vmsr_whitelist_foreign_test(struct kunit *test)
+{
+	static const u32 others[] = { 0x0, 0x10, 0x1a0, 0x600, 0x612, 0x613, 0xc0000080 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(amd_allowed); i++)
+		KUNIT_EXPECT_NULL(test, vmsr_msr_lookup(VMSR_VENDOR_INTEL, amd_allowed[i]));
+	for (i = 0; i < ARRAY_SIZE(intel_allowed); i++)
+		KUNIT_EXPECT_NULL(test, vmsr_msr_lookup(VMSR_VENDOR_AMD, intel_allowed[i]));
+	for (i = 0; i < ARRAY_SIZE(intel_allowed); i++)
+		KUNIT_EXPECT_NULL(test, vmsr_msr_lookup(VMSR_VENDOR_UNKNOWN, intel_allowed[i]));
+	for (i = 0; i < ARRAY_SIZE(others); i++) {
+		KUNIT_EXPECT_NULL(test, vmsr_msr_lookup(VMSR_VENDOR_INTEL, others[i]));
+		KUNIT_EXPECT_NULL(test, vmsr_msr_lookup(VMSR_VENDOR_AMD, others[i]));
+	}
+}
+
+static void vmsr_whitelist_scope_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x611)->scope,
+			VMSR_SCOPE_PKG_ENERGY);
+	KUNIT_EXPECT_EQ(test, vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x606)->scope,
+			VMSR_SCOPE_PLAIN);
+	KUNIT_EXPECT_EQ(test, vmsr_msr_lookup(VMSR_VENDOR_AMD, 0xc001029a)->scope,
+			VMSR_SCOPE_CPU_ENERGY);
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_PKG), 0x611);
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_DRAM), 0x619);
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_CORE), 0x639);
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_UNCORE), 0x641);
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_PSYS), 0x64d);
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_AMD, VMSR_DOMAIN_PKG), 0xc001029b);
+	/* AMD's core counter is per core, so it is no package domain. */
+	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_AMD, VMSR_DOMAIN_CORE), 0);
+}
+
+static void vmsr_vendor_select_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_from_x86(X86_VENDOR_INTEL), VMSR_VENDOR_INTEL);
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_from_x86(X86_VENDOR_AMD), VMSR_VENDOR_AMD);
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_from_x86(X86_VENDOR_HYGON), VMSR_VENDOR_HYGON);
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_from_x86(X86_VENDOR_CENTAUR), VMSR_VENDOR_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_from_x86(X86_VENDOR_UNKNOWN), VMSR_VENDOR_UNKNOWN);
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_msrs(VMSR_VENDOR_INTEL)->unit_msr, 0x606);
+	KUNIT_EXPECT_EQ(test, vmsr_vendor_msrs(VMSR_VENDOR_AMD)->unit_msr, 0xc0010299);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_vendor_msrs(VMSR_VENDOR_AMD),
+			    vmsr_vendor_msrs(VMSR_VENDOR_HYGON));
+	KUNIT_EXPECT_NULL(test, vmsr_vendor_msrs(VMSR_VENDOR_UNKNOWN));
+	KUNIT_EXPECT_NULL(test, vmsr_vendor_msrs(VMSR_VENDOR_HYGON + 1));
+}
+
+static void vmsr_check_cmd_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_INFO), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_READ), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_SAMPLE), 0);
+	/* Our number with another size or direction: a stale struct. */
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC, 0x00, __u64)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOR(VMSR_IOC_MAGIC, 0x01, struct vmsr_read)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IO(VMSR_IOC_MAGIC, 0x02)), -EINVAL);
+	/* Not ours at all. */
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC, 0x03, struct vmsr_read)),
+			-ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC + 1, 0x00, struct vmsr_info)),
+			-ENOTTY);
+	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(0), -ENOTTY);
+}
+
+static void vmsr_check_info_test(struct kunit *test)
+{
+	struct vmsr_info info = {};
+
+	KUNIT_EXPECT_EQ(test, vmsr_check_info(&info), 0);
+	info.reserved[0] = 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_info(&info), -EINVAL);
+	info.reserved[0] = 0;
+	info.reserved[1] = 1ULL << 63;
+	KUNIT_EXPECT_EQ(test, vmsr_check_info(&info), -EINVAL);
+}
+
+static void vmsr_check_read_test(struct kunit *test)
+{
+	struct vmsr_read rd = { .count = 1 };
+
+	KUNIT_EXPECT_EQ(test, vmsr_check_read(&rd), 0);
+	rd.count = VMSR_MAX_READ_ENTRIES;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read(&rd), 0);
+	rd.count = VMSR_MAX_READ_ENTRIES + 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read(&rd), -E2BIG);
+	rd.count = U32_MAX;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read(&rd), -E2BIG);
+	rd.count = 0;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read(&rd), -EINVAL);
+	rd.count = 1;
+	rd.flags = 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read(&rd), -EINVAL);
+}
+
+static void vmsr_check_read_entry_test(struct kunit *test)
+{
+	struct vmsr_read_entry e = { .msr = 0x611 };
+
+	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), 0);
+	e.flags = VMSR_READ_F_PACKAGE;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), 0);
+	e.flags = VMSR_READ_F_PACKAGE << 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), -EINVAL);
+	e.flags = 0;
+	e.msr = 0x612;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), -EPERM);
+	e.msr = 0x611;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), -EPERM);
+	/* Flags are checked before the MSR. */
+	e.flags = U32_MAX;
+	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), -EINVAL);
+}
+
+static void vmsr_check_sample_test(struct kunit *test)
+{
+	struct vmsr_sample s = {};
+	struct vmsr_pkg_sample p = {};
+
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), 0);
+	s.nr_pkgs = VMSR_MAX_SAMPLE_PKGS;
+	s.nr_tasks = VMSR_MAX_SAMPLE_TASKS;
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), 0);
+	s.nr_pkgs = VMSR_MAX_SAMPLE_PKGS + 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -E2BIG);
+	s.nr_pkgs = 0;
+	s.nr_tasks = VMSR_MAX_SAMPLE_TASKS + 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -E2BIG);
+	s.nr_tasks = 0;
+	s.flags = 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -EINVAL);
+	s.flags = 0;
+	s.pad = 1;
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -EINVAL);
+
+	p.domains = VMSR_DOMAIN_BIT(VMSR_DOMAIN_PKG) | VMSR_DOMAIN_BIT(VMSR_DOMAIN_PSYS);
+	KUNIT_EXPECT_EQ(test, vmsr_check_pkg_sample(&p), 0);
+	p.domains = VMSR_DOMAIN_BIT(VMSR_DOMAIN_PSYS + 1);
+	KUNIT_EXPECT_EQ(test, vmsr_check_pkg_sample(&p), -EINVAL);
+	p.domains = 1U << 31;
+	KUNIT_EXPECT_EQ(test, vmsr_check_pkg_sample(&p), -EINVAL);
+}
+
+/* Four CPUs: 0 and 1 in package 0, 2 and 3 in package 1. */
+static void vmsr_pick_cpu_test(struct kunit *test)
+{
+	static const u32 map[] = { 0, 0, 1, 1 };
+	struct cpumask *online = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, online);
+	cpumask_set_cpu(0, online);
+	cpumask_set_cpu(1, online);
+	cpumask_set_cpu(2, online);
+	cpumask_set_cpu(3, online);
+
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 3), 3);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 0), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 0, -1), 0);
+
+	/* The preferred CPU is offline: another CPU of the package. */
+	cpumask_clear_cpu(3, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 3), 2);
+	/* The first CPU of the package is offline. */
+	cpumask_clear_cpu(0, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 0, 2), 1);
+	/* A whole package offline. */
+	cpumask_clear_cpu(2, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 1), -ENXIO);
+	/* A package that does not exist. */
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 2, -1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, VMSR_NO_PACKAGE, -1), -ENXIO);
+	/* CPUs beyond the map are never chosen. */
+	cpumask_set_cpu(5, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 5), -ENXIO);
+}
+
+static void vmsr_emu_counter_test(struct kunit *test)
+{
+	/* 1 J is 2^14 steps of 2^-14 J. */
+	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(0, 1000000, 14), 1U << 14);
+	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(0, 1000000, 16), 1U << 16);
+	/* Starting 16 steps below the wrap, 1 J later the counter has wrapped. */
+	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(U32_MAX - 15, 1000000, 14), (1U << 14) - 16);
+	/* The difference modulo 2^32 is the energy, across the wrap too. */
+	KUNIT_EXPECT_EQ(test, (u32)(vmsr_emu_counter(U32_MAX - 15, 3000000, 14) -
+				    vmsr_emu_counter(U32_MAX - 15, 1000000, 14)), 2U << 14);
+	/* Far beyond 2^32 steps, the counter keeps only the low 32 bits. */
+	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(0, 262144ULL * 1000000, 14), 0U);
+	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(5, 262144ULL * 1000000 + 1000000, 14),
+			5U + (1U << 14));
+}
+
+static struct kunit_case vmsr_test_cases[] = {
+	KUNIT_CASE(vmsr_whitelist_intel_test),
+	KUNIT_CASE(vmsr_whitelist_amd_test),
+	KUNIT_CASE(vmsr_whitelist_foreign_test),
+	KUNIT_CASE(vmsr_whitelist_scope_test),
+	KUNIT_CASE(vmsr_vendor_select_test),
+	KUNIT_CASE(vmsr_check_cmd_test),
+	KUNIT_CASE(vmsr_check_info_test),
+	KUNIT_CASE(vmsr_check_read_test),
+	KUNIT_CASE(vmsr_check_read_entry_test),
+	KUNIT_CASE(vmsr_check_sample_test),
+	KUNIT_CASE(vmsr_pick_cpu_test),
+	KUNIT_CASE(vmsr_emu_counter_test),
+	{}
+};
+
+static struct kunit_suite vmsr_test_suite = {
+	.name = "vmsr",
+	.test_cases = vmsr_test_cases,
+};
+kunit_test_suite(vmsr_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for vmsr");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,27 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Pack the test VM's initramfs: busybox-static, init.sh as /init, the test
+# programs and the module flavours.
+#
+# usage: mkinitramfs.sh OUT.cpio.gz TESTDIR [KO:NAME ...]
+#   Copies every program in TESTDIR to /bin, and each KO to /lib/vmsr/NAME.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=$1 tests=$2
+shift 2
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root"	# mktemp made it 0700: unprivileged tests could not reach /dev
+mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/vmsr}
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$here/init.sh" "$root/init"
+for prog in "$tests"/*; do
+	[ -x "$prog" ] && [ -f "$prog" ] && cp "$prog" "$root/bin/"
+done
+for spec in "$@"; do
+	cp "${spec%%:*}" "$root/lib/vmsr/${spec##*:}"
+done
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

@@ -1,0 +1,88 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Turns the framed output of init.sh (the VM's ttyS1) into one line per
+# result, "PASS|FAIL|SKIP LABEL/NAME [detail]", and a last line
+# "COUNTS passed failed skipped". Set LABEL with -v label=...
+#
+# Blocks: TAP from kselftest programs, KTAP from KUnit (subtests count),
+# kmemleak's report, and dmesg, which is scanned for splats.
+
+function result(kind, name, detail) {
+	printf "%s %s/%s%s\n", kind, label, name, detail == "" ? "" : " " detail
+	if (kind == "PASS") passed++
+	else if (kind == "FAIL") failed++
+	else skipped++
+}
+
+# The serial port turns each newline into CR LF.
+{ sub(/\r$/, "") }
+
+/^### begin / { block = $3; fails_in_block = 0; tests_in_block = 0; leaks = 0; next }
+
+/^### end / {
+	rc = $4; sub(/^rc=/, "", rc)
+	if (block == "dmesg") {
+		if (splats) result("FAIL", "dmesg", splats " kernel splat line(s)")
+		else result("PASS", "dmesg", "no BUG/WARNING/KASAN/UBSAN/lockdep reports")
+	} else if (block == "kmemleak") {
+		if (leaks) result("FAIL", "kmemleak", leaks " unreferenced object(s)")
+		else result("PASS", "kmemleak", "no leaks")
+	} else if (tests_in_block == 0) {
+		result("FAIL", block, "ran no test (rc=" rc ")")
+	} else if (rc != 0 && fails_in_block == 0) {
+		result("FAIL", block, "exited with rc=" rc)
+	}
+	ended[block] = 1
+	block = ""
+	next
+}
+
+/^### load-failed / { result("FAIL", "load", $3); next }
+/^### unload-failed / { result("FAIL", "unload", $3); next }
+/^### done/ { done = 1; next }
+
+block == "dmesg" {
+	if ($0 ~ /BUG:|WARNING:|cut here|KASAN|UBSAN|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|Call Trace:|Oops|general protection fault|sleeping function called from invalid context|hung_task|blocked for more than/) {
+		splats++
+		print "  dmesg: " $0
+	}
+	next
+}
+
+block == "kmemleak" {
+	if ($0 ~ /unreferenced object/) leaks++
+	print "  kmemleak: " $0
+	next
+}
+
+block == "kunit" && /^[ \t]+(not )?ok [0-9]+ / {
+	line = $0; sub(/^[ \t]+/, "", line)
+	tests_in_block++
+	if (line ~ /^not ok/) { fails_in_block++; split(line, w, " "); result("FAIL", "kunit." w[4]) }
+	else { split(line, w, " "); if (line ~ /# SKIP/) result("SKIP", "kunit." w[3]); else result("PASS", "kunit." w[3]) }
+	next
+}
+
+block != "" && /^(not )?ok [0-9]+ / {
+	tests_in_block++
+	split($0, w, " ")
+	if ($0 ~ /^not ok/) {
+		fails_in_block++
+		result("FAIL", block "." w[4])
+	} else if ($0 ~ /# SKIP/) {
+		reason = $0; sub(/.*# SKIP */, "", reason)
+		result("SKIP", block "." w[3], "(" reason ")")
+	} else {
+		result("PASS", block "." w[3])
+	}
+	next
+}
+
+# Show the selftests' own diagnostics for failed cases.
+block != "" && /^# .*(Expected|FAIL|TH_LOG|\.c:[0-9]+)/ { print "  " $0 }
+
+END {
+	if (block != "") result("FAIL", block, "never finished: crashed or hung")
+	if (!done) result("FAIL", "vm", "did not reach the end of /init")
+	printf "COUNTS %d %d %d\n", passed, failed, skipped
+}

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsr_energy_test: the energy counters behave like RAPL. Needs real RAPL or
+ * the emulated build; SKIPs otherwise. The runner loads the emulated module
+ * with emu_start just below 2^32, so the wrap test must run soon after load.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+
+#include "vmsr_util.h"
+#include "kselftest_harness.h"
+
+#define PKG_BIT VMSR_DOMAIN_BIT(VMSR_DOMAIN_PKG)
+
+FIXTURE(energy) {
+	int fd;
+	struct vmsr_info info;
+};
+
+FIXTURE_SETUP(energy)
+{
+	self->fd = open(VMSR_DEV, O_RDWR | O_CLOEXEC);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s (is vmsr.ko loaded?)", VMSR_DEV, strerror(errno));
+	memset(&self->info, 0, sizeof(self->info));
+	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &self->info));
+	if (!(self->info.domains & PKG_BIT))
+		SKIP(return, "no package RAPL here, and this is not the emulated build");
+}
+
+FIXTURE_TEARDOWN(energy)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+static int sample_pkg0(int fd, struct vmsr_pkg_sample *p, struct vmsr_sample *s)
+{
+	*p = (struct vmsr_pkg_sample){ .package = 0, .domains = PKG_BIT };
+	*s = (struct vmsr_sample){ .nr_pkgs = 1, .pkgs = (uintptr_t)p };
+	return vmsr_ioctl(fd, VMSR_IOC_SAMPLE, s);
+}
+
+/* Package 0's counter now, waiting out the cache so the value is fresh. */
+static uint32_t fresh_pkg0(int fd, const struct vmsr_info *info, uint64_t *read_ns)
+{
+	struct vmsr_pkg_sample p;
+	struct vmsr_sample s;
+
+	usleep(info->min_interval_us + 1000);
+	if (sample_pkg0(fd, &p, &s) || p.result[0])
+		return 0;
+	*read_ns = p.read_ns;
+	return p.energy[0];
+}
+
+/* Energy per second of package 0 over @ms, in counter steps. */
+static double pkg0_rate(int fd, const struct vmsr_info *info, unsigned int ms)
+{
+	uint64_t t0 = 0, t1 = 1;
+	uint32_t e0, e1;
+
+	e0 = fresh_pkg0(fd, info, &t0);
+	usleep(ms * 1000);
+	e1 = fresh_pkg0(fd, info, &t1);
+	return (double)(uint32_t)(e1 - e0) * 1e9 / (double)(t1 - t0);
+}
+
+static volatile int burners_stop;
+
+static void *burner(void *arg)
+{
+	(void)arg;
+	while (!burners_stop)
+		;
+	return NULL;
+}
+
+/* Runs first: the emulated counter starts just below the wrap. */
+TEST_F(energy, a_counter_wrap_is_visible)
+{
+	struct vmsr_pkg_sample p;
+	struct vmsr_sample s;
+	uint32_t prev, first;
+	uint64_t deadline = vmsr_now_ns() + 30ULL * 1000000000;
+	int wrapped = 0;
+
+	if (vmsr_param("emu_start") < 0x80000000L)
+		SKIP(return, "needs the emulated build loaded with emu_start near 2^32");
+	ASSERT_EQ(0, sample_pkg0(self->fd, &p, &s));
+	ASSERT_EQ(0, p.result[0]);
+	first = prev = p.energy[0];
+	ASSERT_GE(first, 0x80000000U) {
+		TH_LOG("counter at %#x: it wrapped before the test began", first);
+	}
+	while (!wrapped && vmsr_now_ns() < deadline) {
+		usleep(50 * 1000);
+		ASSERT_EQ(0, sample_pkg0(self->fd, &p, &s));
+		wrapped = p.energy[0] < prev;
+		/* Across the wrap, the difference modulo 2^32 stays small. */
+		EXPECT_LT((uint32_t)(p.energy[0] - prev), 0x10000000U);
+		prev = p.energy[0];
+	}
+	EXPECT_TRUE(wrapped) {
+		TH_LOG("no wrap within 30 s, from %#x to %#x", first, prev);
+	}
+}
+
+TEST_F(energy, counter_advances_faster_under_load)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN), i;
+	pthread_t th[64];
+	double idle, busy;
+
+	if (ncpu > 64)
+		ncpu = 64;
+	idle = pkg0_rate(self->fd, &self->info, 400);
+	burners_stop = 0;
+	for (i = 0; i < ncpu; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, burner, NULL));
+	busy = pkg0_rate(self->fd, &self->info, 400);
+	burners_stop = 1;
+	for (i = 0; i < ncpu; i++)
+		pthread_join(th[i], NULL);
+	TH_LOG("idle %.0f steps/s, busy %.0f steps/s", idle, busy);
+	EXPECT_GT(idle, 0);
+	EXPECT_GT(busy, idle * 1.2);
+}
+
+TEST_F(energy, every_cpu_of_a_package_sees_the_same_value)
+{
+	uint32_t *map = calloc(self->info.nr_cpus, sizeof(*map));
+	struct vmsr_info info = { .cpu_map = (uintptr_t)map, .cpu_map_len = self->info.nr_cpus };
+	struct vmsr_read_entry e[65];
+	struct vmsr_read rd = { .entries = (uintptr_t)e };
+	unsigned int cpu, n, i, attempt, agreed = 0;
+
+	ASSERT_NE(NULL, map);
+	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &info));
+	for (attempt = 0; attempt < 5 && !agreed; attempt++) {
+		n = 0;
+		e[n++] = (struct vmsr_read_entry){ .msr = vmsr_pkg_energy_msr(&self->info),
+						   .flags = VMSR_READ_F_PACKAGE };
+		for (cpu = 0; cpu < self->info.nr_cpus && n < 65; cpu++)
+			if (map[cpu] == 0)
+				e[n++] = (struct vmsr_read_entry){
+					.msr = vmsr_pkg_energy_msr(&self->info), .target = cpu };
+		rd.count = n;
+		ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_READ, &rd));
+		agreed = 1;
+		for (i = 0; i < n; i++) {
+			if (e[i].result == -ENXIO)	/* an offline CPU */
+				continue;
+			ASSERT_EQ(0, e[i].result);
+			if (e[i].value != e[0].value)
+				agreed = 0;
+		}
+		/* A refresh can fall between two entries; then try again. */
+	}
+	EXPECT_TRUE(agreed);
+	free(map);
+}
+
+TEST_F(energy, reads_within_min_interval_return_the_cached_value)
+{
+	uint64_t interval = self->info.min_interval_us * 1000ULL;
+	struct vmsr_pkg_sample a, b;
+	struct vmsr_sample sa, sb;
+	int i, checked = 0, refreshed = 0;
+
+	if (!interval)
+		SKIP(return, "min_interval_us is 0: no caching");
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(0, sample_pkg0(self->fd, &a, &sa));
+		ASSERT_EQ(0, sample_pkg0(self->fd, &b, &sb));
+		if (sb.start_ns - a.read_ns < interval) {
+			/* Within the interval: the very same reading. */
+			EXPECT_EQ(a.read_ns, b.read_ns);
+			EXPECT_EQ(a.energy[0], b.energy[0]);
+			checked++;
+		}
+		usleep(i % 2 ? 0 : interval / 1000 / 3);
+	}
+	EXPECT_GT(checked, 0);
+
+	/* After the interval, a new reading. */
+	for (i = 0; i < 5 && !refreshed; i++) {
+		ASSERT_EQ(0, sample_pkg0(self->fd, &a, &sa));
+		usleep(interval / 1000 + 1000);
+		ASSERT_EQ(0, sample_pkg0(self->fd, &b, &sb));
+		refreshed = b.read_ns >= a.read_ns + interval;
+	}
+	EXPECT_TRUE(refreshed);
+}
+
+struct cache_reader {
+	int fd;
+	uint64_t interval;
+	int violations;
+	int checked;
+};
+
+/* Readers record (read_ns, value) pairs; the same read_ns must mean the same value. */
+static void *cache_reader(void *p)
+{
+	struct cache_reader *r = p;
+	struct vmsr_pkg_sample a;
+	struct vmsr_sample s;
+	uint64_t last_ns = 0;
+	uint32_t last_val = 0;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (sample_pkg0(r->fd, &a, &s) || a.result[0]) {
+			r->violations++;
+			continue;
+		}
+		if (a.read_ns == last_ns && a.energy[0] != last_val)
+			r->violations++;
+		/* A fresh read never happens within the interval of the previous one. */
+		if (last_ns && a.read_ns != last_ns && a.read_ns - last_ns < r->interval)
+			r->violations++;
+		last_ns = a.read_ns;
+		last_val = a.energy[0];
+		r->checked++;
+	}
+	return NULL;
+}
+
+TEST_F(energy, caching_holds_under_concurrent_readers)
+{
+	struct cache_reader r[6];
+	pthread_t th[6];
+	int i;
+
+	if (!self->info.min_interval_us)
+		SKIP(return, "min_interval_us is 0: no caching");
+	for (i = 0; i < 6; i++) {
+		r[i] = (struct cache_reader){ .fd = self->fd,
+					      .interval = self->info.min_interval_us * 1000ULL };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, cache_reader, &r[i]));
+	}
+	for (i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_EQ(0, r[i].violations);
+		EXPECT_EQ(500, r[i].checked);
+	}
+}
+
+TEST_HARNESS_MAIN

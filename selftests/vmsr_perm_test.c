@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vmsr_perm_test: who may open /dev/vmsr and whose tasks they may read.
+ * Starts as root, sets the node up as the udev rule would (root:kvm 0660),
+ * and checks each case in a child that has dropped to an unprivileged uid.
+ */
+#define _GNU_SOURCE
+#include <grp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "vmsr_util.h"
+#include "kselftest_harness.h"
+
+#define KVM_GID 36
+#define USER_UID 1000
+#define OTHER_UID 1001
+
+/* Runs @fn in a child as @uid with supplementary groups @gids; returns its exit code. */
+static int as_user(uid_t uid, const gid_t *gids, int ngids, int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (setgroups(ngids, gids) || setgid(uid) || setuid(uid))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Exit codes: 0 opened, 1 EACCES, 2 something else. */
+static int try_open(void *arg)
+{
+	int fd = open(VMSR_DEV, O_RDWR);
+
+	(void)arg;
+	if (fd >= 0)
+		return 0;
+	return errno == EACCES ? 1 : 2;
+}
+
+/* The result of sampling *(pid_t *)arg, as a positive errno; 0 if readable. */
+static int sample_tid(void *arg)
+{
+	struct vmsr_task_sample t = { .tid = *(pid_t *)arg };
+	struct vmsr_sample s = { .nr_tasks = 1, .tasks = (uintptr_t)&t };
+	int fd = open(VMSR_DEV, O_RDWR);
+
+	if (fd < 0)
+		return 200;
+	if (!t.tid)
+		t.tid = getpid();
+	if (vmsr_ioctl(fd, VMSR_IOC_SAMPLE, &s))
+		return 201;
+	return -t.result;
+}
+
+/* A process of @uid that waits to be killed. */
+static pid_t park(uid_t uid)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgid(uid) || setuid(uid))
+			_exit(100);
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+FIXTURE(node) {
+	struct stat orig;
+};
+
+FIXTURE_SETUP(node)
+{
+	if (geteuid() != 0)
+		SKIP(return, "must start as root to switch uids and set up the node");
+	if (stat(VMSR_DEV, &self->orig))
+		SKIP(return, "%s: %s (is vmsr.ko loaded?)", VMSR_DEV, strerror(errno));
+	ASSERT_EQ(0, chown(VMSR_DEV, 0, 0));
+	ASSERT_EQ(0, chmod(VMSR_DEV, 0600));
+}
+
+FIXTURE_TEARDOWN(node)
+{
+	chown(VMSR_DEV, self->orig.st_uid, self->orig.st_gid);
+	chmod(VMSR_DEV, self->orig.st_mode & 07777);
+}
+
+TEST_F(node, module_creates_the_node_root_only)
+{
+	EXPECT_EQ(0, self->orig.st_uid);
+	EXPECT_EQ(0, self->orig.st_gid);
+	EXPECT_EQ(0600, self->orig.st_mode & 07777);
+}
+
+TEST_F(node, user_without_group_is_refused)
+{
+	gid_t none[] = { USER_UID };
+
+	EXPECT_EQ(1, as_user(USER_UID, none, 1, try_open, NULL));
+	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
+	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
+	EXPECT_EQ(1, as_user(USER_UID, none, 1, try_open, NULL));
+}
+
+TEST_F(node, kvm_member_may_open_once_the_node_is_kvm_0660)
+{
+	gid_t kvm[] = { KVM_GID };
+
+	/* Group membership alone is not enough while the node is 0600. */
+	EXPECT_EQ(1, as_user(USER_UID, kvm, 1, try_open, NULL));
+	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
+	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
+	EXPECT_EQ(0, as_user(USER_UID, kvm, 1, try_open, NULL));
+}
+
+TEST_F(node, unprivileged_caller_reads_own_and_same_uid_tasks_only)
+{
+	gid_t kvm[] = { KVM_GID };
+	pid_t self_pid = 0, same, other, init = 1;
+
+	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
+	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
+	same = park(USER_UID);
+	other = park(OTHER_UID);
+	ASSERT_GT(same, 0);
+	ASSERT_GT(other, 0);
+	usleep(100 * 1000);	/* let both drop their privileges */
+
+	EXPECT_EQ(0, as_user(USER_UID, kvm, 1, sample_tid, &self_pid));
+	EXPECT_EQ(0, as_user(USER_UID, kvm, 1, sample_tid, &same));
+	EXPECT_EQ(EACCES, as_user(USER_UID, kvm, 1, sample_tid, &other));
+	EXPECT_EQ(EACCES, as_user(USER_UID, kvm, 1, sample_tid, &init));
+	/* Root, with CAP_SYS_PTRACE, reads anyone. */
+	EXPECT_EQ(0, sample_tid(&other));
+
+	kill(same, SIGKILL);
+	kill(other, SIGKILL);
+	waitpid(same, NULL, 0);
+	waitpid(other, NULL, 0);
+}
+
+TEST_HARNESS_MAIN

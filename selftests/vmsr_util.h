@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small helpers shared by the vmsr selftests. */
+#ifndef VMSR_UTIL_H
+#define VMSR_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/vmsr.h>
+
+#define VMSR_DEV "/dev/vmsr"
+#define MSR_PKG_ENERGY_INTEL 0x611
+#define MSR_PKG_ENERGY_AMD 0xc001029b
+#define MSR_UNIT_INTEL 0x606
+#define MSR_UNIT_AMD 0xc0010299
+
+static inline pid_t vmsr_gettid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+static inline uint64_t vmsr_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ioctl() that returns -errno instead of -1. */
+static inline int vmsr_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+static inline uint32_t vmsr_pkg_energy_msr(const struct vmsr_info *info)
+{
+	return info->vendor == VMSR_VENDOR_INTEL ? MSR_PKG_ENERGY_INTEL : MSR_PKG_ENERGY_AMD;
+}
+
+static inline uint32_t vmsr_unit_msr(const struct vmsr_info *info)
+{
+	return info->vendor == VMSR_VENDOR_INTEL ? MSR_UNIT_INTEL : MSR_UNIT_AMD;
+}
+
+/*
+ * Two pages, the second unmapped: returns a pointer @size bytes before the
+ * hole, so a buffer of @size fits exactly and one byte more faults.
+ */
+static inline void *vmsr_buf_before_hole(size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + page, page);
+	return p + page - size;
+}
+
+/* A page that is mapped but not there any more: every access faults. */
+static inline void *vmsr_unmapped(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		munmap(p, page);
+	return p;
+}
+
+/* Reads a module parameter of vmsr; -1 if it does not exist. */
+static inline long vmsr_param(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vmsr/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+static inline int vmsr_set_param(const char *name, long val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/module/vmsr/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
+	if (fclose(f))
+		ret = -errno;
+	return ret;
+}
+
+/* Burns CPU in the calling thread for about @ns of its own CPU time. */
+static inline void vmsr_burn(uint64_t ns)
+{
+	struct timespec ts;
+	uint64_t start, now;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	start = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	do {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+		now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	} while (now - start < ns);
+}
+
+#endif /* VMSR_UTIL_H */

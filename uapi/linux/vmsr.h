@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note OR MIT */
+/*
+ * /dev/vmsr: read-only access to the host's RAPL energy MSRs, and one-call
+ * samples of package energy together with per-task CPU time.
+ *
+ * Every struct has the same layout on i386 and x86_64: only __u32, __s32
+ * and __u64 members, naturally aligned, explicit padding, sizes a multiple
+ * of 8. User pointers travel as __u64. Reserved and padding fields must be
+ * zero on input and are zero on output. Times are CLOCK_MONOTONIC ns.
+ */
+#ifndef _UAPI_LINUX_VMSR_H
+#define _UAPI_LINUX_VMSR_H
+
+#include <linux/types.h>
+
+#define VMSR_ABI_VERSION	1
+
+/* vmsr_info.vendor */
+#define VMSR_VENDOR_UNKNOWN	0
+#define VMSR_VENDOR_INTEL	1
+#define VMSR_VENDOR_AMD		2
+#define VMSR_VENDOR_HYGON	3
+
+/* RAPL domains: an index into vmsr_pkg_sample.energy[], and a mask bit. */
+#define VMSR_DOMAIN_PKG		0	/* package */
+#define VMSR_DOMAIN_DRAM	1	/* DRAM */
+#define VMSR_DOMAIN_CORE	2	/* cores, Intel PP0 */
+#define VMSR_DOMAIN_UNCORE	3	/* uncore, Intel PP1 */
+#define VMSR_DOMAIN_PSYS	4	/* platform, Intel PSYS */
+#define VMSR_NR_DOMAINS		8	/* slots in the arrays, room to grow */
+#define VMSR_DOMAIN_BIT(d)	(1U << (d))
+
+/* Marks a CPU that has no package yet (never brought online). */
+#define VMSR_NO_PACKAGE		0xffffffffU
+
+/* vmsr_info.flags */
+#define VMSR_INFO_F_EMULATED	(1U << 0)	/* energy is modelled, not measured */
+
+struct vmsr_info {
+	__u32 abi_version;	/* out: VMSR_ABI_VERSION */
+	__u32 vendor;		/* out: VMSR_VENDOR_* */
+	__u32 domains;		/* out: mask of VMSR_DOMAIN_BIT() present */
+	__u32 flags;		/* out: VMSR_INFO_F_* */
+	__u64 power_unit_raw;	/* out: MSR 0x606 (Intel) or 0xC0010299 (AMD), 0 if no RAPL */
+	__u32 energy_unit_shift; /* out: one counter step is 2^-shift joule */
+	__u32 nr_cpus;		/* out: possible CPU ids, 0 .. nr_cpus - 1 */
+	__u32 nr_packages;	/* out: package ids, 0 .. nr_packages - 1 */
+	__u32 min_interval_us;	/* out: energy counters refresh at most this often */
+	__u32 max_read_entries;	/* out: cap on vmsr_read.count */
+	__u32 max_sample_pkgs;	/* out: cap on vmsr_sample.nr_pkgs */
+	__u32 max_sample_tasks;	/* out: cap on vmsr_sample.nr_tasks */
+	__u32 cpu_map_len;	/* in: entries at cpu_map, may be 0 */
+	__u64 cpu_map;		/* in: __u32 array; out: its first min(cpu_map_len, nr_cpus)
+				 * entries get each CPU's package, or VMSR_NO_PACKAGE */
+	__u64 reserved[2];	/* in: zero */
+};
+
+/* vmsr_read_entry.flags */
+#define VMSR_READ_F_PACKAGE	(1U << 0)	/* target is a package, not a CPU */
+
+struct vmsr_read_entry {
+	__u32 msr;		/* in: a whitelisted RAPL MSR */
+	__u32 target;		/* in: CPU id, or package id with VMSR_READ_F_PACKAGE */
+	__u32 flags;		/* in: VMSR_READ_F_* */
+	__s32 result;		/* out: 0, -ENXIO, -EIO or -ENODEV */
+	__u64 value;		/* out: the MSR value, 0 on error */
+};
+
+struct vmsr_read {
+	__u64 entries;		/* in: pointer to struct vmsr_read_entry[count] */
+	__u32 count;		/* in: 1 .. max_read_entries */
+	__u32 flags;		/* in: zero */
+};
+
+struct vmsr_pkg_sample {
+	__u32 package;		/* in: package id */
+	__u32 domains;		/* in: mask of VMSR_DOMAIN_BIT() wanted */
+	__u64 read_ns;		/* out: when these counters were read from hardware;
+				 * earlier than the call if the cached value was still fresh */
+	__u32 energy[VMSR_NR_DOMAINS];	/* out: raw 32-bit counters, they wrap */
+	__s32 result[VMSR_NR_DOMAINS];	/* out: 0, -ENXIO, -EIO or -ENODEV per wanted
+					 * domain; 0 with energy 0 for the others */
+};
+
+/* vmsr_task_sample.flags */
+#define VMSR_TASK_F_EXITED	(1U << 0)	/* a zombie: the times are final */
+
+struct vmsr_task_sample {
+	__u32 tid;		/* in: thread id in the caller's pid namespace */
+	__s32 result;		/* out: 0, -ESRCH or -EACCES */
+	__u32 cpu;		/* out: the CPU it last ran on */
+	__u32 package;		/* out: that CPU's package */
+	__u64 cpu_ns;		/* out: user_ns + system_ns */
+	__u64 user_ns;		/* out */
+	__u64 system_ns;	/* out */
+	__u32 flags;		/* out: VMSR_TASK_F_* */
+	__u32 pad;		/* out: zero */
+};
+
+struct vmsr_sample {
+	__u64 pkgs;		/* in: pointer to struct vmsr_pkg_sample[nr_pkgs] */
+	__u64 tasks;		/* in: pointer to struct vmsr_task_sample[nr_tasks] */
+	__u32 nr_pkgs;		/* in: 0 .. max_sample_pkgs */
+	__u32 nr_tasks;		/* in: 0 .. max_sample_tasks */
+	__u32 flags;		/* in: zero */
+	__u32 pad;		/* in: zero */
+	__u64 start_ns;		/* out: taken before the first energy read */
+	__u64 end_ns;		/* out: taken after the last task read */
+};
+
+#define VMSR_IOC_MAGIC		0xE6
+#define VMSR_IOC_INFO		_IOWR(VMSR_IOC_MAGIC, 0x00, struct vmsr_info)
+#define VMSR_IOC_READ		_IOWR(VMSR_IOC_MAGIC, 0x01, struct vmsr_read)
+#define VMSR_IOC_SAMPLE		_IOWR(VMSR_IOC_MAGIC, 0x02, struct vmsr_sample)
+
+#endif /* _UAPI_LINUX_VMSR_H */
