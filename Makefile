@@ -11,18 +11,31 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 VMSR_FLAVOUR ?=
 
-.PHONY: all modules clean check lint
+.PHONY: all modules userspace clean check lint demo
 
-all: modules
+all: modules userspace
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) VMSR_FLAVOUR=$(VMSR_FLAVOUR) modules
 
+userspace:
+	$(MAKE) -C userspace
+
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C userspace clean
 
 check:
 	./selftests/check.sh
 
 lint:
 	./selftests/lint.sh
+
+# On a host with /dev/vmsr, run vmsrstat directly; elsewhere, in a TCG VM.
+demo:
+	@if [ -c /dev/vmsr ]; then \
+		$(MAKE) -s -C userspace && \
+		userspace/build/vmsrstat -i 1 -n 5 -- userspace/build/vmsr-burn 10 100 50 10 0; \
+	else \
+		./selftests/vm/demo.sh; \
+	fi

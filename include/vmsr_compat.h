@@ -9,7 +9,7 @@
 #include <linux/version.h>
 
 /* 6.16 renamed the 64-bit MSR helpers rdmsrl_* to rdmsrq_* (5e404cb7ac4c). */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 16, 0)
+#if KERNEL_VERSION(6, 16, 0) > LINUX_VERSION_CODE
 #define rdmsrq_safe_on_cpu(cpu, msr, q)	rdmsrl_safe_on_cpu(cpu, msr, q)
 #endif
 

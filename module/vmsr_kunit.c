@@ -275,6 +275,7 @@ static struct kunit_suite vmsr_test_suite = {
 	.name = "vmsr",
 	.test_cases = vmsr_test_cases,
 };
+
 kunit_test_suite(vmsr_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for vmsr");

@@ -6,6 +6,7 @@
 #
 # usage: mkinitramfs.sh OUT.cpio.gz TESTDIR [KO:NAME ...]
 #   Copies every program in TESTDIR to /bin, and each KO to /lib/vmsr/NAME.
+#   VMSR_INIT names another /init (default: init.sh beside this script).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +18,7 @@ trap 'rm -rf "$root"' EXIT
 chmod 0755 "$root"	# mktemp made it 0700: unprivileged tests could not reach /dev
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/vmsr}
 cp /bin/busybox "$root/bin/busybox"
-install -m 0755 "$here/init.sh" "$root/init"
+install -m 0755 "${VMSR_INIT:-$here/init.sh}" "$root/init"
 for prog in "$tests"/*; do
 	[ -x "$prog" ] && [ -f "$prog" ] && cp "$prog" "$root/bin/"
 done

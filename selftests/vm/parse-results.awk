@@ -58,22 +58,38 @@ block == "kmemleak" {
 block == "kunit" && /^[ \t]+(not )?ok [0-9]+ / {
 	line = $0; sub(/^[ \t]+/, "", line)
 	tests_in_block++
-	if (line ~ /^not ok/) { fails_in_block++; split(line, w, " "); result("FAIL", "kunit." w[4]) }
-	else { split(line, w, " "); if (line ~ /# SKIP/) result("SKIP", "kunit." w[3]); else result("PASS", "kunit." w[3]) }
+	split(line, w, " ")
+	if (line ~ /^not ok/) { fails_in_block++; result("FAIL", "kunit." w[4]) }
+	else if (line ~ /# SKIP/) result("SKIP", "kunit." w[3])
+	else result("PASS", "kunit." w[3])
 	next
 }
 
+# The suite's own line only counts if it failed without a failing case.
+block == "kunit" && /^(not )?ok [0-9]+ / {
+	if ($0 ~ /^not ok/ && fails_in_block == 0) result("FAIL", "kunit.suite")
+	next
+}
+
+# Figures the tests print for the record: TH_LOG("REPORT ...").
+block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line }
+
+# Both harness generations announce each test; 6.1 leaves the name off SKIP lines.
+block != "" && /^# +RUN +/ { current = $3; print_diag = 0 }
+
 block != "" && /^(not )?ok [0-9]+ / {
 	tests_in_block++
-	split($0, w, " ")
+	line = $0; sub(/^(not )?ok [0-9]+ */, "", line)
+	name = line; sub(/ *#.*/, "", name)
+	if (name == "") name = current
 	if ($0 ~ /^not ok/) {
 		fails_in_block++
-		result("FAIL", block "." w[4])
+		result("FAIL", block "." name)
 	} else if ($0 ~ /# SKIP/) {
 		reason = $0; sub(/.*# SKIP */, "", reason)
-		result("SKIP", block "." w[3], "(" reason ")")
+		result("SKIP", block "." name, "(" reason ")")
 	} else {
-		result("PASS", block "." w[3])
+		result("PASS", block "." name)
 	}
 	next
 }

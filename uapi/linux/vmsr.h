@@ -50,8 +50,11 @@ struct vmsr_info {
 	__u32 max_sample_pkgs;	/* out: cap on vmsr_sample.nr_pkgs */
 	__u32 max_sample_tasks;	/* out: cap on vmsr_sample.nr_tasks */
 	__u32 cpu_map_len;	/* in: entries at cpu_map, may be 0 */
-	__u64 cpu_map;		/* in: __u32 array; out: its first min(cpu_map_len, nr_cpus)
-				 * entries get each CPU's package, or VMSR_NO_PACKAGE */
+	/*
+	 * in: a __u32 array; its first min(cpu_map_len, nr_cpus) entries are
+	 * set to each CPU's package, or VMSR_NO_PACKAGE
+	 */
+	__u64 cpu_map;
 	__u64 reserved[2];	/* in: zero */
 };
 
@@ -75,11 +78,15 @@ struct vmsr_read {
 struct vmsr_pkg_sample {
 	__u32 package;		/* in: package id */
 	__u32 domains;		/* in: mask of VMSR_DOMAIN_BIT() wanted */
-	__u64 read_ns;		/* out: when these counters were read from hardware;
-				 * earlier than the call if the cached value was still fresh */
-	__u32 energy[VMSR_NR_DOMAINS];	/* out: raw 32-bit counters, they wrap */
-	__s32 result[VMSR_NR_DOMAINS];	/* out: 0, -ENXIO, -EIO or -ENODEV per wanted
-					 * domain; 0 with energy 0 for the others */
+	/*
+	 * out: when the counters were read from hardware: before the call if
+	 * the cached reading was younger than min_interval_us
+	 */
+	__u64 read_ns;
+	/* out: raw 32-bit counters, which wrap; 0 unless result is 0 */
+	__u32 energy[VMSR_NR_DOMAINS];
+	/* out: 0, -ENXIO, -EIO or -ENODEV for each wanted domain, else 0 */
+	__s32 result[VMSR_NR_DOMAINS];
 };
 
 /* vmsr_task_sample.flags */

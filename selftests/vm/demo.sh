@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make demo on a machine without /dev/vmsr: boots Debian's own kernel under
+# TCG with the emulated module and shows vmsrstat on a small workload.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+here=$top/selftests/vm
+export VMSR_CACHE=${VMSR_CACHE:-$HOME/.cache/vmsr}
+out=$VMSR_CACHE/build/demo
+
+echo "demo: setting up (packages, Debian's kernel, the emulated module)..."
+"$top/selftests/deps.sh"
+mapfile -t deb < <("$here/debian-kernel.sh")
+"$here/build-module.sh" "${deb[1]}" emulated "$out/module"
+make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
+VMSR_INIT=$here/demo-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
+	"$out/module/vmsr.ko:vmsr-emulated.ko"
+
+echo "demo: booting the VM (qemu-system-x86_64 -accel tcg -smp 4)..."
+timeout 300 qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 1024 \
+	-display none -monitor none -no-reboot \
+	-serial "file:$out/console.log" -serial stdio \
+	-kernel "${deb[0]}" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 loglevel=4 panic=-1" </dev/null | tr -d '\r'
