@@ -3,7 +3,7 @@
 #
 # make check: every test of the project, on a fresh Debian 12 machine too.
 #
-#   1. installs what is missing (deps.sh)
+#   1. installs what is missing (deps.sh), checks the ABI layout, builds userspace
 #   2. builds the kernels it needs, cached under ~/.cache/vmsr by config
 #   3. builds every module flavour with W=1 against 5.10, 6.1, 6.12 and 7.2
 #   4. make lint
@@ -53,6 +53,10 @@ need() {
 }
 
 need deps "$top/selftests/deps.sh"
+
+# Userspace, no kernel needed.
+step abi/layout-i386-equals-x86_64 "$top/selftests/abi-check.sh"
+step userspace/build make -s -C "$top/userspace" OUT="$out/userspace"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir

@@ -8,7 +8,7 @@ set -euo pipefail
 
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves rsync
-	cpio xz-utils kmod gawk
+	cpio xz-utils kmod gawk gcc-multilib
 	qemu-system-x86 busybox-static
 	linux-headers-amd64
 	sparse

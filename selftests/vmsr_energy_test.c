@@ -19,17 +19,10 @@ FIXTURE(energy) {
 	const char *skip;
 };
 
-/* The setup only records why to skip: see NEED_DEV() in vmsr_test.c. */
 FIXTURE_SETUP(energy)
 {
-	self->fd = open(VMSR_DEV, O_RDWR | O_CLOEXEC);
-	if (self->fd < 0) {
-		self->skip = "cannot open " VMSR_DEV " (is vmsr.ko loaded?)";
-		return;
-	}
-	memset(&self->info, 0, sizeof(self->info));
-	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &self->info));
-	if (!(self->info.domains & PKG_BIT))
+	self->skip = vmsr_fixture_open(&self->fd, &self->info);
+	if (!self->skip && !(self->info.domains & PKG_BIT))
 		self->skip = "no package RAPL here, and this is not the emulated build";
 }
 

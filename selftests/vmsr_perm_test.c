@@ -81,7 +81,7 @@ FIXTURE(node) {
 	const char *skip;
 };
 
-/* The setup only records why to skip: see NEED_DEV() in vmsr_test.c. */
+/* The setup only records why to skip: see vmsr_fixture_open(). */
 FIXTURE_SETUP(node)
 {
 	if (geteuid() != 0) {

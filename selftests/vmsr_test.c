@@ -20,19 +20,9 @@ FIXTURE(dev) {
 	const char *skip;
 };
 
-/*
- * Older harnesses (6.1) run the test body even after a SKIP in the setup,
- * so the setup only records why, and each test starts with NEED_DEV().
- */
 FIXTURE_SETUP(dev)
 {
-	self->fd = open(VMSR_DEV, O_RDWR | O_CLOEXEC);
-	if (self->fd < 0) {
-		self->skip = "cannot open " VMSR_DEV " (is vmsr.ko loaded?)";
-		return;
-	}
-	memset(&self->info, 0, sizeof(self->info));
-	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &self->info));
+	self->skip = vmsr_fixture_open(&self->fd, &self->info);
 }
 
 #define NEED_DEV() do { if (self->skip) SKIP(return, "%s", self->skip); } while (0)

@@ -7,6 +7,9 @@
  * and __u64 members, naturally aligned, explicit padding, sizes a multiple
  * of 8. User pointers travel as __u64. Reserved and padding fields must be
  * zero on input and are zero on output. Times are CLOCK_MONOTONIC ns.
+ *
+ * Like other uapi headers, this one includes only <linux/types.h>; callers
+ * that use the VMSR_IOC_* numbers include <sys/ioctl.h> or <linux/ioctl.h>.
  */
 #ifndef _UAPI_LINUX_VMSR_H
 #define _UAPI_LINUX_VMSR_H
