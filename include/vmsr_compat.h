@@ -7,10 +7,20 @@
 #define VMSR_COMPAT_H
 
 #include <linux/version.h>
+#include <asm/cpufeature.h>
+#include <asm/processor.h>
 
 /* 6.16 renamed the 64-bit MSR helpers rdmsrl_* to rdmsrq_* (5e404cb7ac4c). */
 #if KERNEL_VERSION(6, 16, 0) > LINUX_VERSION_CODE
 #define rdmsrq_safe_on_cpu(cpu, msr, q)	rdmsrl_safe_on_cpu(cpu, msr, q)
+#endif
+
+/* 5.11 added X86_FEATURE_RAPL for AMD and Hygon (CPUID 0x80000007 EDX bit 14). */
+#ifdef X86_FEATURE_RAPL
+#define vmsr_has_amd_rapl()	boot_cpu_has(X86_FEATURE_RAPL)
+#else
+#define vmsr_has_amd_rapl()	(boot_cpu_data.extended_cpuid_level >= 0x80000007 && \
+				 (cpuid_edx(0x80000007) & BIT(14)))
 #endif
 
 #endif /* VMSR_COMPAT_H */

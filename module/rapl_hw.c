@@ -31,7 +31,7 @@ int vmsr_hw_init(struct vmsr_rapl *rapl)
 	set = vmsr_vendor_msrs(rapl->vendor);
 	if (!set)
 		return 0;
-	if (rapl->vendor != VMSR_VENDOR_INTEL && !boot_cpu_has(X86_FEATURE_RAPL))
+	if (rapl->vendor != VMSR_VENDOR_INTEL && !vmsr_has_amd_rapl())
 		return 0;
 
 	cpus_read_lock();
