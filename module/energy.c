@@ -109,11 +109,10 @@ static void vmsr_energy_refresh(struct vmsr_energy *e, unsigned int cpu,
 static void vmsr_energy_cached(struct vmsr_energy_cache *c, unsigned int cpu,
 			       u32 domains, bool per_cpu, struct vmsr_energy *out)
 {
-	u64 now = ktime_get_ns();
-
 	mutex_lock(&c->lock);
+	/* The clock is read under the lock: a waiter must see the refresh it waited for. */
 	if (!c->valid ||
-	    now - c->energy.read_ns >= (u64)vmsr_min_interval_us * NSEC_PER_USEC) {
+	    ktime_get_ns() - c->energy.read_ns >= (u64)vmsr_min_interval_us * NSEC_PER_USEC) {
 		vmsr_energy_refresh(&c->energy, cpu, domains, per_cpu);
 		c->valid = true;
 	}

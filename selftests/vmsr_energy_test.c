@@ -126,7 +126,7 @@ TEST_F(energy, counter_advances_faster_under_load)
 	burners_stop = 1;
 	for (i = 0; i < ncpu; i++)
 		pthread_join(th[i], NULL);
-	TH_LOG("idle %.0f steps/s, busy %.0f steps/s", idle, busy);
+	TH_LOG("REPORT energy rate: idle %.0f steps/s, all CPUs busy %.0f steps/s", idle, busy);
 	EXPECT_GT(idle, 0);
 	EXPECT_GT(busy, idle * 1.2);
 }

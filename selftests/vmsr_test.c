@@ -604,8 +604,21 @@ TEST_F(dev, sample_unknown_or_exited_tid_is_esrch)
 
 	ASSERT_EQ(0, pthread_create(&sp.thread, NULL, spin, &sp));
 	ASSERT_EQ(0, pthread_join(sp.thread, NULL));
-	t[3].tid = sp.tid;
-	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
+	/*
+	 * pthread_join() returns once the thread has left user space; the
+	 * kernel reaps it a moment later. Until then its final times are still
+	 * readable, so wait (boundedly) for the reap.
+	 */
+	for (i = 0; i < 1000; i++) {
+		for (int j = 0; j < 4; j++)
+			t[j] = (struct vmsr_task_sample){ .tid = t[j].tid };
+		t[3].tid = sp.tid;
+		ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
+		if (t[3].result == -ESRCH)
+			break;
+		EXPECT_EQ(0, t[3].result);
+		usleep(1000);
+	}
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(-ESRCH, t[i].result);
 		EXPECT_EQ(0, t[i].cpu_ns);

@@ -72,7 +72,7 @@ block == "kunit" && /^(not )?ok [0-9]+ / {
 }
 
 # Figures the tests print for the record: TH_LOG("REPORT ...").
-block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line }
+block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line; next }
 
 # Both harness generations announce each test; 6.1 leaves the name off SKIP lines.
 block != "" && /^# +RUN +/ { current = $3; print_diag = 0 }
