@@ -38,7 +38,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get -q "${apt_opts[@]}" download "$pkg" >/dev/null)
+# pkg/suite: the version in that suite, even if the machine has another installed.
+(cd "$work" && apt-get -q "${apt_opts[@]}" download "$pkg/$suite" >/dev/null)
 mkdir -p "$dest"
 dpkg -x "$work"/*.deb "$dest"
 touch "$dest/.done"
