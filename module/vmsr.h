@@ -41,7 +41,6 @@ struct vmsr_vendor_msrs {
 u32 vmsr_vendor_from_x86(u8 x86_vendor);
 const struct vmsr_vendor_msrs *vmsr_vendor_msrs(u32 vendor);
 const struct vmsr_msr_desc *vmsr_msr_lookup(u32 vendor, u32 msr);
-u32 vmsr_pkg_domain_msr(u32 vendor, int domain);
 
 /* abi.c: validation of everything that comes in through an ioctl */
 int vmsr_check_cmd(unsigned int cmd);

@@ -77,22 +77,31 @@ static void vmsr_whitelist_foreign_test(struct kunit *test)
 	}
 }
 
+static void check_desc(struct kunit *test, u32 vendor, u32 msr,
+		       enum vmsr_msr_scope scope, int domain)
+{
+	const struct vmsr_msr_desc *d = vmsr_msr_lookup(vendor, msr);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
+	KUNIT_EXPECT_EQ_MSG(test, d->scope, scope, "msr %#x", msr);
+	if (scope != VMSR_SCOPE_PLAIN)
+		KUNIT_EXPECT_EQ_MSG(test, d->domain, domain, "msr %#x", msr);
+}
+
 static void vmsr_whitelist_scope_test(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x611)->scope,
-			VMSR_SCOPE_PKG_ENERGY);
-	KUNIT_EXPECT_EQ(test, vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x606)->scope,
-			VMSR_SCOPE_PLAIN);
-	KUNIT_EXPECT_EQ(test, vmsr_msr_lookup(VMSR_VENDOR_AMD, 0xc001029a)->scope,
-			VMSR_SCOPE_CPU_ENERGY);
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_PKG), 0x611);
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_DRAM), 0x619);
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_CORE), 0x639);
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_UNCORE), 0x641);
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_INTEL, VMSR_DOMAIN_PSYS), 0x64d);
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_AMD, VMSR_DOMAIN_PKG), 0xc001029b);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x606, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x610, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x614, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x611, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x619, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_DRAM);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x639, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_CORE);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x641, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_UNCORE);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x64d, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PSYS);
+	check_desc(test, VMSR_VENDOR_AMD, 0xc0010299, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_AMD, 0xc001029b, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG);
 	/* AMD's core counter is per core, so it is no package domain. */
-	KUNIT_EXPECT_EQ(test, vmsr_pkg_domain_msr(VMSR_VENDOR_AMD, VMSR_DOMAIN_CORE), 0);
+	check_desc(test, VMSR_VENDOR_AMD, 0xc001029a, VMSR_SCOPE_CPU_ENERGY, VMSR_DOMAIN_CORE);
 }
 
 static void vmsr_vendor_select_test(struct kunit *test)

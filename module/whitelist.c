@@ -82,18 +82,3 @@ const struct vmsr_msr_desc *vmsr_msr_lookup(u32 vendor, u32 msr)
 			return &set->msrs[i];
 	return NULL;
 }
-
-/* The package-scope energy MSR of @domain for @vendor, or 0 if it has none. */
-u32 vmsr_pkg_domain_msr(u32 vendor, int domain)
-{
-	const struct vmsr_vendor_msrs *set = vmsr_vendor_msrs(vendor);
-	unsigned int i;
-
-	if (!set)
-		return 0;
-	for (i = 0; i < set->nr_msrs; i++)
-		if (set->msrs[i].scope == VMSR_SCOPE_PKG_ENERGY &&
-		    set->msrs[i].domain == domain)
-			return set->msrs[i].msr;
-	return 0;
-}
