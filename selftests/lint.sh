@@ -11,8 +11,7 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 ksrc=${1:-$("$top/selftests/vm/kernel-source.sh" 7.2)}
-kdir=${2:-/lib/modules/$(dpkg-query -W -f='${Depends}' linux-headers-amd64 |
-	 sed -n 's/.*linux-headers-\([^ ]*\) .*/\1/p')/build}
+kdir=${2:-$("$top/selftests/vm/debian-kernel.sh" --headers)}
 cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
 status=0
 
@@ -26,14 +25,15 @@ checkpatch() {
 }
 
 cd "$top"
-files=(module/*.c module/*.h include/*.h uapi/linux/*.h)
-out=$(checkpatch --ignore LINUX_VERSION_CODE -f module/*.c module/*.h include/*.h
-      checkpatch --ignore BIT_MACRO -f uapi/linux/*.h)
+kernel_files=(module/*.c module/*.h include/*.h)
+uapi_files=(uapi/linux/*.h)
+out=$(checkpatch --ignore LINUX_VERSION_CODE -f "${kernel_files[@]}"
+      checkpatch --ignore BIT_MACRO -f "${uapi_files[@]}")
 if grep -E ': (ERROR|WARNING|CHECK):' <<<"$out"; then
 	echo "checkpatch: reports above"
 	status=1
 else
-	echo "checkpatch: clean (${#files[@]} files)"
+	echo "checkpatch: clean ($((${#kernel_files[@]} + ${#uapi_files[@]})) files)"
 fi
 
 # sparse, through kbuild, in a private copy of the sources.

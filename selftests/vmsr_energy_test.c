@@ -26,8 +26,6 @@ FIXTURE_SETUP(energy)
 		self->skip = "no package RAPL here, and this is not the emulated build";
 }
 
-#define NEED_ENERGY() do { if (self->skip) SKIP(return, "%s", self->skip); } while (0)
-
 FIXTURE_TEARDOWN(energy)
 {
 	if (self->fd >= 0)
@@ -85,7 +83,7 @@ TEST_F(energy, a_counter_wrap_is_visible)
 	uint64_t deadline = vmsr_now_ns() + 30ULL * 1000000000;
 	int wrapped = 0;
 
-	NEED_ENERGY();
+	NEED_FIXTURE();
 
 	if (vmsr_param("emu_start") < 0x80000000L)
 		SKIP(return, "needs the emulated build loaded with emu_start near 2^32");
@@ -114,7 +112,7 @@ TEST_F(energy, counter_advances_faster_under_load)
 	pthread_t th[64];
 	double idle, busy;
 
-	NEED_ENERGY();
+	NEED_FIXTURE();
 
 	if (ncpu > 64)
 		ncpu = 64;
@@ -139,7 +137,7 @@ TEST_F(energy, every_cpu_of_a_package_sees_the_same_value)
 	struct vmsr_read rd = { .entries = (uintptr_t)e };
 	unsigned int cpu, n, i, attempt, agreed = 0;
 
-	NEED_ENERGY();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, map);
 	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &info));
@@ -174,7 +172,7 @@ TEST_F(energy, reads_within_min_interval_return_the_cached_value)
 	struct vmsr_sample sa, sb;
 	int i, checked = 0, refreshed = 0;
 
-	NEED_ENERGY();
+	NEED_FIXTURE();
 
 	if (!interval)
 		SKIP(return, "min_interval_us is 0: no caching");
@@ -221,7 +219,7 @@ TEST_F(energy, sample_skew_between_energy_and_task_times)
 	uint64_t skew[CALLS];
 	int i, j;
 
-	NEED_ENERGY();
+	NEED_FIXTURE();
 	for (i = 0; i < CALLS; i++) {
 		for (j = 0; j < TASKS; j++)
 			t[j] = (struct vmsr_task_sample){ .tid = vmsr_gettid() };
@@ -281,7 +279,7 @@ TEST_F(energy, caching_holds_under_concurrent_readers)
 	pthread_t th[6];
 	int i;
 
-	NEED_ENERGY();
+	NEED_FIXTURE();
 
 	if (!self->info.min_interval_us)
 		SKIP(return, "min_interval_us is 0: no caching");

@@ -81,7 +81,7 @@ FIXTURE(node) {
 	const char *skip;
 };
 
-/* The setup only records why to skip: see vmsr_fixture_open(). */
+/* The setup only records why to skip: see NEED_FIXTURE(). */
 FIXTURE_SETUP(node)
 {
 	if (geteuid() != 0) {
@@ -105,11 +105,9 @@ FIXTURE_TEARDOWN(node)
 		perror("restoring " VMSR_DEV);
 }
 
-#define NEED_ROOT() do { if (self->skip) SKIP(return, "%s", self->skip); } while (0)
-
 TEST_F(node, module_creates_the_node_root_only)
 {
-	NEED_ROOT();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(0, self->orig.st_uid);
 	EXPECT_EQ(0, self->orig.st_gid);
@@ -120,7 +118,7 @@ TEST_F(node, user_without_group_is_refused)
 {
 	gid_t none[] = { USER_UID };
 
-	NEED_ROOT();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(1, as_user(USER_UID, none, 1, try_open, NULL));
 	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
@@ -132,7 +130,7 @@ TEST_F(node, kvm_member_may_open_once_the_node_is_kvm_0660)
 {
 	gid_t kvm[] = { KVM_GID };
 
-	NEED_ROOT();
+	NEED_FIXTURE();
 
 	/* Group membership alone is not enough while the node is 0600. */
 	EXPECT_EQ(1, as_user(USER_UID, kvm, 1, try_open, NULL));
@@ -146,7 +144,7 @@ TEST_F(node, unprivileged_caller_reads_own_and_same_uid_tasks_only)
 	gid_t kvm[] = { KVM_GID };
 	pid_t self_pid = 0, same, other, init = 1;
 
-	NEED_ROOT();
+	NEED_FIXTURE();
 
 	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
 	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));

@@ -25,8 +25,6 @@ FIXTURE_SETUP(dev)
 	self->skip = vmsr_fixture_open(&self->fd, &self->info);
 }
 
-#define NEED_DEV() do { if (self->skip) SKIP(return, "%s", self->skip); } while (0)
-
 FIXTURE_TEARDOWN(dev)
 {
 	if (self->fd >= 0)
@@ -40,7 +38,7 @@ TEST_F(dev, info_describes_the_machine)
 	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	const struct vmsr_info *i = &self->info;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(VMSR_ABI_VERSION, i->abi_version);
 	EXPECT_LE(i->vendor, VMSR_VENDOR_HYGON);
@@ -67,7 +65,7 @@ TEST_F(dev, info_cpu_map_gives_each_online_cpu_a_package)
 	uint32_t *map = calloc(n + 4, sizeof(*map));
 	struct vmsr_info info = { .cpu_map_len = n + 4, .cpu_map = (uintptr_t)map };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, map);
 	memset(map, 0xa5, (n + 4) * sizeof(*map));
@@ -92,7 +90,7 @@ TEST_F(dev, info_cpu_map_shorter_than_nr_cpus_is_filled_as_far_as_it_goes)
 	uint32_t map[2] = { 0xdeadbeef, 0xdeadbeef };
 	struct vmsr_info info = { .cpu_map_len = 1, .cpu_map = (uintptr_t)map };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &info));
 	EXPECT_NE(0xdeadbeef, map[0]);
@@ -103,7 +101,7 @@ TEST_F(dev, info_reserved_nonzero_is_einval)
 {
 	struct vmsr_info info = { .reserved = { 0, 1 } };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &info));
 	info.reserved[1] = 0;
@@ -116,7 +114,7 @@ TEST_F(dev, info_bad_pointers_are_efault)
 	struct vmsr_info *edge = vmsr_buf_before_hole(sizeof(*edge) - 8);
 	struct vmsr_info info = { .cpu_map_len = 4 };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-EFAULT, vmsr_ioctl(self->fd, VMSR_IOC_INFO, NULL));
 	EXPECT_EQ(-EFAULT, vmsr_ioctl(self->fd, VMSR_IOC_INFO, vmsr_unmapped()));
@@ -136,7 +134,7 @@ TEST_F(dev, info_struct_ending_at_a_hole_works)
 {
 	struct vmsr_info *edge = vmsr_buf_before_hole(sizeof(*edge));
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, edge);
 	memset(edge, 0, sizeof(*edge));
@@ -150,7 +148,7 @@ TEST_F(dev, unknown_command_is_enotty)
 {
 	char buf[64] = {};
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-ENOTTY, vmsr_ioctl(self->fd, _IO(VMSR_IOC_MAGIC, 0x03), buf));
 	EXPECT_EQ(-ENOTTY, vmsr_ioctl(self->fd, _IOWR(VMSR_IOC_MAGIC, 0x7f, struct vmsr_read), buf));
@@ -164,7 +162,7 @@ TEST_F(dev, known_command_with_another_size_is_einval)
 {
 	char buf[256] = {};
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, _IOWR(VMSR_IOC_MAGIC, 0x00, __u64), buf));
 	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, _IOWR(VMSR_IOC_MAGIC, 0x01, struct vmsr_info), buf));
@@ -187,7 +185,7 @@ TEST_F(dev, read_header_errors)
 	struct vmsr_read_entry e = { .msr = vmsr_unit_msr(&self->info) };
 	struct vmsr_read rd = { .entries = (uintptr_t)&e, .count = 0 };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, VMSR_IOC_READ, &rd));
 	rd.count = 1;
@@ -209,7 +207,7 @@ TEST_F(dev, read_up_to_the_cap_works)
 	struct vmsr_read_entry *e = calloc(n, sizeof(*e));
 	struct vmsr_read rd = { .entries = (uintptr_t)e, .count = n };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, e);
 	for (i = 0; i < n; i++)
@@ -228,7 +226,7 @@ TEST_F(dev, read_entry_pointer_errors)
 	struct vmsr_read_entry *edge = vmsr_buf_before_hole(sizeof(*edge));
 	struct vmsr_read rd = { .count = 1 };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, edge);
 	*edge = (struct vmsr_read_entry){ .msr = vmsr_unit_msr(&self->info) };
@@ -253,7 +251,7 @@ TEST_F(dev, read_results_cannot_be_written_back_is_efault)
 					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct vmsr_read rd = { .entries = (uintptr_t)ro, .count = 1 };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(MAP_FAILED, ro);
 	*ro = (struct vmsr_read_entry){ .msr = vmsr_unit_msr(&self->info) };
@@ -266,7 +264,7 @@ TEST_F(dev, read_entry_flags_are_einval)
 {
 	struct vmsr_read_entry e;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-EINVAL, read_one(self->fd, vmsr_unit_msr(&self->info), 0, 2, &e));
 	EXPECT_EQ(-EINVAL, read_one(self->fd, vmsr_unit_msr(&self->info), 0, 0x80000000, &e));
@@ -282,7 +280,7 @@ TEST_F(dev, read_outside_the_whitelist_is_eperm)
 	struct vmsr_read rd = { .entries = (uintptr_t)e, .count = 2 };
 	unsigned int i;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	for (i = 0; i < sizeof(denied) / sizeof(denied[0]); i++)
 		EXPECT_EQ(-EPERM, read_one(self->fd, denied[i], 0, 0, e)) {
@@ -306,7 +304,7 @@ TEST_F(dev, read_every_whitelisted_msr)
 	unsigned int n = self->info.vendor == VMSR_VENDOR_INTEL ? 8 : 3, i;
 	struct vmsr_read_entry e;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	if (self->info.vendor == VMSR_VENDOR_UNKNOWN)
 		SKIP(return, "CPU vendor has no RAPL MSRs");
@@ -335,7 +333,7 @@ TEST_F(dev, read_absent_cpu_or_package_is_enxio_per_entry)
 	struct vmsr_read rd = { .entries = (uintptr_t)e, .count = 5 };
 	int i;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_READ, &rd));
 	for (i = 0; i < 4; i++) {
@@ -351,7 +349,7 @@ TEST_F(dev, read_offline_cpu_is_enxio)
 	struct vmsr_read_entry e;
 	int fd = open(path, O_WRONLY);
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	if (fd < 0)
 		SKIP(return, "CPU 1 cannot be taken offline here");
@@ -372,7 +370,7 @@ TEST_F(dev, read_fault_is_eio_per_entry)
 	uint32_t msr = vmsr_unit_msr(&self->info);
 	struct vmsr_read_entry e;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	if (vmsr_param("emu_fault_msr") < 0)
 		SKIP(return, "needs the emulated build to inject a fault");
@@ -389,7 +387,7 @@ TEST_F(dev, read_energy_without_rapl_is_enodev)
 {
 	struct vmsr_read_entry e;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	if (self->info.domains & VMSR_DOMAIN_BIT(VMSR_DOMAIN_PKG))
 		SKIP(return, "this machine has package RAPL");
@@ -408,7 +406,7 @@ TEST_F(dev, sample_header_errors)
 {
 	struct vmsr_sample s = {};
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
 	s.flags = 1;
@@ -433,7 +431,7 @@ TEST_F(dev, sample_array_pointer_errors)
 	struct vmsr_pkg_sample *pedge = vmsr_buf_before_hole(sizeof(*pedge));
 	struct vmsr_sample s = { .nr_tasks = 1, .tasks = (uintptr_t)tedge };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, tedge);
 	ASSERT_NE(NULL, pedge);
@@ -461,7 +459,7 @@ TEST_F(dev, sample_header_that_cannot_be_written_back_is_efault)
 	struct vmsr_sample *ro = mmap(NULL, page, PROT_READ | PROT_WRITE,
 				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(MAP_FAILED, ro);
 	memset(ro, 0, sizeof(*ro));
@@ -475,7 +473,7 @@ TEST_F(dev, sample_reserved_domain_bits_are_einval)
 	struct vmsr_pkg_sample p = { .domains = VMSR_DOMAIN_BIT(5) };
 	struct vmsr_sample s = { .nr_pkgs = 1, .pkgs = (uintptr_t)&p };
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
 	p.domains = 0x80000000;
@@ -491,7 +489,7 @@ TEST_F(dev, sample_absent_package_is_enxio_per_domain)
 	struct vmsr_sample s = { .nr_pkgs = 2, .pkgs = (uintptr_t)p };
 	int d;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
 	for (d = 0; d < VMSR_NR_DOMAINS; d++) {
@@ -507,7 +505,7 @@ TEST_F(dev, sample_package_reports_each_wanted_domain)
 	struct vmsr_sample s = { .nr_pkgs = 1, .pkgs = (uintptr_t)&p };
 	int d;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	memset(p.energy, 0x5a, sizeof(p.energy));
 	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
@@ -552,7 +550,7 @@ TEST_F(dev, sample_own_threads)
 	uint64_t before, after;
 	int i;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_NE(NULL, map);
 	ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_INFO, &info));
@@ -600,7 +598,7 @@ TEST_F(dev, sample_unknown_or_exited_tid_is_esrch)
 	struct vmsr_sample s = { .nr_tasks = 4, .tasks = (uintptr_t)t };
 	int i;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	ASSERT_EQ(0, pthread_create(&sp.thread, NULL, spin, &sp));
 	ASSERT_EQ(0, pthread_join(sp.thread, NULL));
@@ -634,7 +632,7 @@ TEST_F(dev, sample_zombie_gives_final_times_then_esrch_once_reaped)
 	siginfo_t si;
 	pid_t child;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	child = fork();
 	ASSERT_GE(child, 0);
@@ -670,7 +668,7 @@ TEST_F(dev, sample_reports_the_last_cpu_of_a_moving_thread)
 	struct vmsr_sample s = { .nr_tasks = 1, .tasks = (uintptr_t)&t };
 	int cpus[2] = { 0, 1 }, i;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two online CPUs");
@@ -719,7 +717,7 @@ TEST_F(dev, concurrent_samplers_on_one_fd_and_many)
 	pthread_t th[8];
 	int i;
 
-	NEED_DEV();
+	NEED_FIXTURE();
 
 	for (i = 0; i < 8; i++) {
 		args[i] = (struct sampler_arg){

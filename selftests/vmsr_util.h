@@ -80,11 +80,13 @@ static inline void *vmsr_unmapped(void)
 }
 
 /*
- * Opens the device and fetches INFO for a test fixture. Returns why the
- * tests must SKIP, or NULL. Older harnesses (6.1) run the test body even
- * after a SKIP in the setup, so fixtures record the reason and each test
- * SKIPs itself at its start.
+ * Older harnesses (6.1) run the test body even after a SKIP in the setup,
+ * so fixtures record why in self->skip and each test starts with
+ * NEED_FIXTURE(), which SKIPs it then.
  */
+#define NEED_FIXTURE() do { if (self->skip) SKIP(return, "%s", self->skip); } while (0)
+
+/* Opens the device and fetches INFO for a fixture. Returns why to SKIP, or NULL. */
 static inline const char *vmsr_fixture_open(int *fd, struct vmsr_info *info)
 {
 	memset(info, 0, sizeof(*info));

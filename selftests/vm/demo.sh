@@ -19,8 +19,5 @@ VMSR_INIT=$here/demo-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$o
 	"$out/module/vmsr.ko:vmsr-emulated.ko"
 
 echo "demo: booting the VM (qemu-system-x86_64 -accel tcg -smp 4)..."
-timeout 300 qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 1024 \
-	-display none -monitor none -no-reboot \
-	-serial "file:$out/console.log" -serial stdio \
-	-kernel "${deb[0]}" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 loglevel=4 panic=-1" </dev/null | tr -d '\r'
+"$here/boot.sh" 300 "${deb[0]}" "$out/initramfs.cpio.gz" "$out/console.log" stdio </dev/null |
+	tr -d '\r'

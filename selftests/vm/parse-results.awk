@@ -75,7 +75,7 @@ block == "kunit" && /^(not )?ok [0-9]+ / {
 block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line; next }
 
 # Both harness generations announce each test; 6.1 leaves the name off SKIP lines.
-block != "" && /^# +RUN +/ { current = $3; print_diag = 0 }
+block != "" && /^# +RUN +/ { current = $3 }
 
 block != "" && /^(not )?ok [0-9]+ / {
 	tests_in_block++

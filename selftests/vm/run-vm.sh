@@ -17,11 +17,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 # ttyS0: the kernel console; ttyS1: the framed results from init.sh.
-timeout "$timeout" qemu-system-x86_64 -accel tcg -cpu max -smp 4 -m 1536 \
-	-display none -monitor none -no-reboot \
-	-serial "file:$work/console.log" -serial "file:$work/results.log" \
-	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 loglevel=4 panic=-1 log_buf_len=8M" || true
+"$here/boot.sh" "$timeout" "$kernel" "$initrd" "$work/console.log" "file:$work/results.log" || true
 
 awk -v label="$label" -f "$here/parse-results.awk" "$work/results.log" | tee "$work/parsed"
 read -r _ passed failed skipped < <(tail -n1 "$work/parsed")
