@@ -108,11 +108,12 @@ static int cmp_thread(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static struct thread *find_thread(struct state *st, uint32_t tid)
+/* Looks @tid up among the first @n threads, which are sorted. */
+static struct thread *find_thread(struct state *st, size_t n, uint32_t tid)
 {
 	struct thread key = { .tid = tid };
 
-	return bsearch(&key, st->threads, st->nr_threads, sizeof(key), cmp_thread);
+	return bsearch(&key, st->threads, n, sizeof(key), cmp_thread);
 }
 
 /* Refreshes the thread list from /proc/PID/task: new ones are added, gone ones dropped. */
@@ -121,7 +122,7 @@ static int scan_threads(struct state *st)
 	char path[64];
 	struct dirent *de;
 	DIR *dir;
-	size_t i, n = 0;
+	size_t i, n = 0, known = st->nr_threads;
 
 	snprintf(path, sizeof(path), "/proc/%d/task", st->pid);
 	dir = opendir(path);
@@ -135,7 +136,8 @@ static int scan_threads(struct state *st)
 
 		if (!tid)
 			continue;
-		t = find_thread(st, tid);
+		/* New threads are appended unsorted; readdir lists each tid once. */
+		t = find_thread(st, known, tid);
 		if (t) {
 			t->alive = true;
 			continue;
@@ -155,14 +157,14 @@ static int scan_threads(struct state *st)
 		memset(t, 0, sizeof(*t));
 		t->tid = tid;
 		t->alive = true;
-		/* Keep the array sorted for find_thread(). */
-		qsort(st->threads, st->nr_threads, sizeof(*t), cmp_thread);
 	}
 	closedir(dir);
 	for (i = 0; i < st->nr_threads; i++)
 		if (st->threads[i].alive)
 			st->threads[n++] = st->threads[i];
 	st->nr_threads = n;
+	/* Sorted again for the next scan's find_thread(). */
+	qsort(st->threads, st->nr_threads, sizeof(*st->threads), cmp_thread);
 	return 0;
 }
 
@@ -171,7 +173,7 @@ static int sample(struct state *st, bool *have_interval)
 {
 	struct vmsr_pkg_sample pkgs[MAX_PKGS] = {};
 	struct vmsr_task_sample *tasks;
-	uint64_t start_ns, end_ns, interval_ns;
+	uint64_t end_ns, interval_ns;
 	size_t i;
 	int ret;
 
@@ -184,7 +186,7 @@ static int sample(struct state *st, bool *have_interval)
 	for (i = 0; i < st->nr_threads; i++)
 		tasks[i].tid = st->threads[i].tid;
 	ret = vmsr_sample(st->fd, st->has_energy ? pkgs : NULL, st->has_energy ? st->nr_pkgs : 0,
-			  tasks, st->nr_threads, &start_ns, &end_ns);
+			  tasks, st->nr_threads, NULL, &end_ns);
 	if (ret) {
 		free(tasks);
 		return ret;
@@ -242,9 +244,22 @@ static int sample(struct state *st, bool *have_interval)
 	return 0;
 }
 
+/* The process: the sum of its threads. */
+static void process_totals(const struct state *st, double *cpu, double *watts, double *joules)
+{
+	size_t i;
+
+	*cpu = *watts = *joules = 0;
+	for (i = 0; i < st->nr_threads; i++) {
+		*cpu += st->threads[i].cpu_pct;
+		*watts += st->threads[i].watts;
+		*joules += st->threads[i].joules;
+	}
+}
+
 static void print_text(struct state *st, double interval_s)
 {
-	double cpu = 0, watts = 0, joules = 0;
+	double cpu, watts, joules;
 	size_t i;
 
 	printf("\n-- %.2f s elapsed, interval %.3f s %s\n",
@@ -258,11 +273,7 @@ static void print_text(struct state *st, double interval_s)
 			printf("   package %zu:        - W          - J  (%u CPUs, no RAPL)\n",
 			       i, st->cpus_in_pkg[i]);
 	}
-	for (i = 0; i < st->nr_threads; i++) {
-		cpu += st->threads[i].cpu_pct;
-		watts += st->threads[i].watts;
-		joules += st->threads[i].joules;
-	}
+	process_totals(st, &cpu, &watts, &joules);
 	printf("   %7s %7s %-16s %3s %7s %8s %10s\n", "PID", "TID", "COMMAND", "CPU", "CPU%",
 	       "W", "J");
 	if (st->has_energy)
@@ -308,14 +319,10 @@ static void json_number(double v, bool valid)
 
 static void print_json(struct state *st, double interval_s)
 {
-	double cpu = 0, watts = 0, joules = 0;
+	double cpu, watts, joules;
 	size_t i;
 
-	for (i = 0; i < st->nr_threads; i++) {
-		cpu += st->threads[i].cpu_pct;
-		watts += st->threads[i].watts;
-		joules += st->threads[i].joules;
-	}
+	process_totals(st, &cpu, &watts, &joules);
 	printf("{\"elapsed_s\":%.6f,\"interval_s\":%.6f,\"emulated\":%s,\"packages\":[",
 	       (st->prev_end_ns - st->first_ns) / 1e9, interval_s,
 	       st->info.flags & VMSR_INFO_F_EMULATED ? "true" : "false");
