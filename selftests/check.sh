@@ -17,7 +17,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 vm=$top/selftests/vm
 export VMSR_CACHE=${VMSR_CACHE:-$HOME/.cache/vmsr}
-out=$VMSR_CACHE/build
+# VMSR_BUILD lets two checkouts run side by side without sharing build output.
+out=${VMSR_BUILD:-$VMSR_CACHE/build}
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
