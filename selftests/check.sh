@@ -58,6 +58,9 @@ need deps "$top/selftests/deps.sh"
 # Userspace, no kernel needed.
 step abi/layout-i386-equals-x86_64 "$top/selftests/abi-check.sh"
 step userspace/build make -s -C "$top/userspace" OUT="$out/userspace"
+# libvmsr's host unit tests print one PASS/FAIL line each.
+"$out/userspace/sampler_test" | tee -a "$results" ||
+	record "FAIL libvmsr/sampler_test (exit status $?)"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
@@ -93,9 +96,11 @@ done
 
 step lint "$top/selftests/lint.sh"
 
-# selftests LABEL KSRC: the kselftest programs, with that tree's harness.
+# selftests LABEL KSRC: the kselftest programs, with that tree's harness, and
+# the static userspace programs the VM runs.
 selftests() {
 	step "selftests-build/$1" make -s -C "$top/selftests" KSRC="$2" OUT="$out/$1/selftests"
+	step "userspace-build/$1" make -s -C "$top/userspace" STATIC=1 OUT="$out/$1/selftests"
 }
 
 # vm LABEL BZIMAGE KO:NAME...: boot it and collect its results.

@@ -74,6 +74,9 @@ block == "kunit" && /^(not )?ok [0-9]+ / {
 # Figures the tests print for the record: TH_LOG("REPORT ...").
 block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line; next }
 
+# Summary lines for scripts, "topic: key=value ...": passed on as they are.
+block != "" && /^[a-z][a-z0-9-]*: [a-z][a-z0-9_]*=/ { print; next }
+
 # Both harness generations announce each test; 6.1 leaves the name off SKIP lines.
 block != "" && /^# +RUN +/ { current = $3 }
 
