@@ -59,7 +59,7 @@ need deps "$top/selftests/deps.sh"
 step abi/layout-i386-equals-x86_64 "$top/selftests/abi-check.sh"
 step userspace/build make -s -C "$top/userspace" OUT="$out/userspace"
 # libvmsr's host unit tests print one PASS/FAIL line each.
-"$out/userspace/sampler_test" | tee -a "$results" ||
+"$out/userspace/sampler_test" "$top/userspace/tests/data" | tee -a "$results" ||
 	record "FAIL libvmsr/sampler_test (exit status $?)"
 
 kernel() {	# VERSION FRAGMENT VAR

@@ -5,7 +5,8 @@
  * ticks the sampler over it, and checks what the guest would read.
  *
  * The first group is one test per defect of QEMU's virtual RAPL
- * (NOTES.md §3); the rest cover the sampler's other promises.
+ * (NOTES.md §3); the rest cover the sampler's other promises, and the last
+ * replays a stream recorded on the emulated module (tests/data/).
  * Prints "PASS libvmsr/NAME" or "FAIL libvmsr/NAME: why" per test.
  */
 #define _GNU_SOURCE
@@ -665,7 +666,160 @@ static void test_bad_arguments(void)
 	vmsr_sampler_free(s);
 }
 
-int main(void)
+/*
+ * A recorded stream (record_stream.c): replayed through the sampler, and
+ * checked against the rules of libvmsr.h applied here independently.
+ */
+#define MAX_SAMPLES	64
+#define STREAM_TASKS	5
+
+struct stream {
+	struct vmsr_info info;
+	uint32_t cpu_map[64];
+	int nr_samples, next;
+	uint64_t end_ns[MAX_SAMPLES], read_ns[MAX_SAMPLES];
+	uint32_t energy[MAX_SAMPLES];
+	struct fake_task tasks[MAX_SAMPLES][STREAM_TASKS];
+};
+
+static const char *data_dir = "tests/data";
+
+static int load_stream(const char *name, struct stream *st)
+{
+	char path[512], line[512];
+	int n = -1, t = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", data_dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	memset(st, 0, sizeof(*st));
+	while (fgets(line, sizeof(line), f)) {
+		struct vmsr_info *i = &st->info;
+		unsigned long long a, b;
+		int off = 0;
+
+		if (line[0] == 'H') {
+			sscanf(line, "H %u %u %x %llx %u %u%n", &i->vendor, &i->energy_unit_shift,
+			       &i->domains, &a, &i->nr_cpus, &i->nr_packages, &off);
+			i->power_unit_raw = a;
+			i->max_sample_pkgs = 64;
+			i->max_sample_tasks = 4096;
+			for (uint32_t c = 0; c < i->nr_cpus && c < 64; c++) {
+				int used;
+
+				sscanf(line + off, " %u%n", &st->cpu_map[c], &used);
+				off += used;
+			}
+		} else if (line[0] == 'S' && n + 1 < MAX_SAMPLES) {
+			sscanf(line, "S %llu", &a);
+			st->end_ns[++n] = a;
+			t = 0;
+		} else if (line[0] == 'P' && n >= 0) {
+			sscanf(line, "P %*u %llu %llu", &a, &b);
+			st->read_ns[n] = a;
+			st->energy[n] = (uint32_t)b;
+		} else if (line[0] == 'T' && n >= 0 && t < STREAM_TASKS) {
+			struct fake_task *ft = &st->tasks[n][t++];
+
+			sscanf(line, "T %d %d %u %llu %u", &ft->tid, &ft->result, &ft->package, &a,
+			       &ft->flags);
+			ft->cpu_ns = a;
+		}
+	}
+	fclose(f);
+	st->nr_samples = n + 1;
+	return 0;
+}
+
+static int stream_source(void *ctx, struct vmsr_snapshot *snap)
+{
+	struct stream *st = ctx;
+	int n = st->next++;
+
+	if (n >= st->nr_samples)
+		return -ENODATA;
+	memset(snap->pkgs, 0, sizeof(*snap->pkgs));
+	snap->pkgs[0].read_ns = st->read_ns[n];
+	snap->pkgs[0].energy[VMSR_DOMAIN_PKG] = st->energy[n];
+	for (uint32_t i = 0; i < snap->nr_tasks; i++) {
+		int tid = snap->tasks[i].tid;
+
+		memset(&snap->tasks[i], 0, sizeof(snap->tasks[i]));
+		snap->tasks[i].tid = tid;
+		snap->tasks[i].result = -ESRCH;
+		for (int k = 0; k < STREAM_TASKS; k++) {
+			const struct fake_task *ft = &st->tasks[n][k];
+
+			if (ft->tid != tid)
+				continue;
+			snap->tasks[i].result = ft->result;
+			snap->tasks[i].package = ft->package;
+			snap->tasks[i].cpu_ns = ft->cpu_ns;
+			snap->tasks[i].flags = ft->flags;
+		}
+	}
+	snap->end_ns = st->end_ns[n];
+	return 0;
+}
+
+static void test_recorded_stream_replays_by_the_rules(void)
+{
+	static struct stream st;
+	struct vmsr_sampler_config cfg = { .nr_vpackages = 2, .max_vcpus = 4 };
+	struct vmsr_host host = { .cpu_map = st.cpu_map };
+	double want[STREAM_TASKS - 1] = { 0 }, host_j = 0, got_j = 0;
+	struct vmsr_sampler *s;
+	int wraps = 0, ret;
+
+	ret = load_stream("tcg-amd-emulated-wrap.stream", &st);
+	CHECK(!ret, "cannot read %s/tcg-amd-emulated-wrap.stream: %s", data_dir, strerror(-ret));
+	CHECK(st.nr_samples >= 10 && st.info.nr_packages == 1, "%d samples, %u packages",
+	      st.nr_samples, st.info.nr_packages);
+	host.info = st.info;
+	CHECK(!vmsr_sampler_create(&cfg, &host, stream_source, &st, &s), "no sampler");
+	vmsr_sampler_add_thread(s, st.tasks[0][0].tid);	/* the main thread */
+	for (int v = 0; v < STREAM_TASKS - 1; v++)
+		vmsr_sampler_add_vcpu(s, v, st.tasks[0][v + 1].tid, v / 2);
+
+	for (int n = 0; n < st.nr_samples; n++) {
+		CHECK(vmsr_sampler_tick(s) == 0, "tick %d failed", n);
+		if (!n)
+			continue;
+		/* The rules, restated: wrap-corrected energy, ns shares, spread. */
+		double dt = (double)(st.end_ns[n] - st.end_ns[n - 1]);
+		double de = ldexp((uint32_t)(st.energy[n] - st.energy[n - 1]),
+				  -(int)st.info.energy_unit_shift);
+		double per_cpu = de / (st.info.nr_cpus * dt);
+
+		wraps += st.energy[n] < st.energy[n - 1];
+		host_j += de;
+		for (int k = 0; k < STREAM_TASKS; k++) {
+			double used = (double)(st.tasks[n][k].cpu_ns - st.tasks[n - 1][k].cpu_ns);
+			double joules = fmin(used * per_cpu, de);	/* share <= 1 */
+
+			for (int v = 0; v < STREAM_TASKS - 1; v++)
+				if (k == 0)
+					want[v] += joules / (STREAM_TASKS - 1);
+				else if (k == v + 1)
+					want[v] += joules;
+		}
+	}
+	CHECK(wraps >= 1, "the stream never wraps: re-record it");
+	for (int v = 0; v < STREAM_TASKS - 1; v++) {
+		CHECK(fabs(vcpu_joules(s, v) - want[v]) < 1e-9 * (1 + want[v]),
+		      "vCPU %d: %.9f J, the rules give %.9f J", v, vcpu_joules(s, v), want[v]);
+		got_j += vcpu_joules(s, v);
+	}
+	CHECK(got_j <= host_j, "attributed %g J of the host's %g J", got_j, host_j);
+	CHECK(pkg_energy(s, 0) == (uint32_t)ldexp(want[0] + want[1], 16),
+	      "package 0 reads %llu, want %u", (unsigned long long)pkg_energy(s, 0),
+	      (uint32_t)ldexp(want[0] + want[1], 16));
+	vmsr_sampler_free(s);
+}
+
+int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -689,9 +843,13 @@ int main(void)
 		T(scan_finds_new_threads_and_drops_reaped_ones),
 		T(own_thread_ticks_until_stopped),
 		T(bad_arguments),
+		T(recorded_stream_replays_by_the_rules),
 #undef T
 	};
 	int failed_before;
+
+	if (argc > 1)
+		data_dir = argv[1];	/* where tests/data is when not run from userspace/ */
 
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		current_test = tests[i].name;
