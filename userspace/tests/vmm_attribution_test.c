@@ -4,20 +4,23 @@
  * burn CPU at known duty cycles (100%, 50%, 10%, 0%), two per virtual
  * package, sampled through /dev/vmsr like a real VMM would.
  *
- * After every tick it checks, against each thread's own CPU clock
- * (CLOCK_THREAD_CPUTIME_ID, through pthread_getcpuclockid()):
- *  - the CPU-time share the sampler measured, within SHARE_BOUND_PCT;
+ * It checks, against each thread's own CPU clock (CLOCK_THREAD_CPUTIME_ID,
+ * through pthread_getcpuclockid(), read right after each tick):
+ *  - the CPU-time share the sampler measured over the run, within
+ *    SHARE_BOUND_PCT points;
  *  - that the guest's energy counters are monotonic modulo 2^32;
  *  - that every vCPU of a virtual package reads the same counter.
  *
  * The bound: the module's task times leave out the slice a running thread
- * has used since its last scheduler tick, at both ends of an interval. On
- * real hardware that is at most 4 ms (HZ=250), 0.4 points of a 1 s
- * interval. Under TCG a vCPU's timer tick arrives late whenever the host
- * deschedules that vCPU's thread (4 vCPUs on 2 host cores), and task times
- * are then tens of ms stale: 3.2 points was the worst seen on a loaded host.
- * SHARE_BOUND_PCT = 5 covers that and still catches a wrong share formula,
- * which is off by 10 points or more for these duty cycles.
+ * has used since its last scheduler tick. On real hardware that is at most
+ * 4 ms (HZ=250) per tick. Under TCG a vCPU's timer tick arrives late
+ * whenever the host deschedules that vCPU's thread (4 vCPUs on 2 host
+ * cores), and task times can be tens of ms stale: single ticks were seen
+ * 5.6 points off on a loaded host, and those errors cancel from one tick to
+ * the next. So the test asserts on the whole run (NR_TICKS intervals),
+ * where staleness counts only at its two ends, and prints the worst single
+ * tick for the record. 2 points still catches a wrong share formula, which
+ * is off by 10 points or more for these duty cycles.
  *
  * Output is TAP, then one line for the record:
  *   attribution: threads=4 interval_ms=1000 max_share_err_pct=E
@@ -39,7 +42,7 @@
 #define NR_VCPUS	4
 #define INTERVAL_MS	1000
 #define NR_TICKS	5
-#define SHARE_BOUND_PCT	5.0
+#define SHARE_BOUND_PCT	2.0
 #define PERIOD_NS	10000000LL	/* one duty cycle: 10 ms */
 
 static const int duty_pct[NR_VCPUS] = { 100, 50, 10, 0 };
@@ -50,6 +53,7 @@ struct vcpu {
 	_Atomic int tid;
 	clockid_t clock;
 	uint64_t truth_ns;	/* its CPU clock at the last tick */
+	uint64_t first_truth_ns;	/* and at the first */
 };
 
 static atomic_bool stop;
@@ -106,7 +110,8 @@ int main(void)
 	};
 	struct vcpu vcpus[NR_VCPUS];
 	uint64_t prev_energy[NR_VCPUS / 2] = { 0 }, truth_wall;
-	double max_err = 0;
+	double max_tick_err = 0, max_err = 0;
+	uint64_t first_wall, measured_ns[NR_VCPUS] = { 0 };
 	int backwards = 0, disagree = 0, ret, i;
 	struct vmsr_vpackage_stats vp0;
 	struct vmsr_sampler *s;
@@ -134,8 +139,8 @@ int main(void)
 
 	ret = tick(s);
 	for (i = 0; i < NR_VCPUS; i++)
-		vcpus[i].truth_ns = now_ns(vcpus[i].clock);
-	truth_wall = now_ns(CLOCK_MONOTONIC);
+		vcpus[i].first_truth_ns = vcpus[i].truth_ns = now_ns(vcpus[i].clock);
+	first_wall = truth_wall = now_ns(CLOCK_MONOTONIC);
 
 	for (int t = 0; t < NR_TICKS && !ret; t++) {
 		uint64_t wall;
@@ -153,10 +158,10 @@ int main(void)
 			vmsr_sampler_vcpu_stats(s, i, &st);
 			measured = 100.0 * st.last_cpu_ns / st.last_interval_ns;
 			expected = 100.0 * (truth - vcpus[i].truth_ns) / (wall - truth_wall);
-			max_err = fmax(max_err, fabs(measured - expected));
-			printf("# %stick %d vcpu %d duty %3d%%: measured %6.2f%%, truth %6.2f%%\n",
-			       fabs(measured - expected) > SHARE_BOUND_PCT ? "FAIL " : "", t, i,
-			       duty_pct[i], measured, expected);
+			max_tick_err = fmax(max_tick_err, fabs(measured - expected));
+			measured_ns[i] += st.last_cpu_ns;
+			printf("# tick %d vcpu %d duty %3d%%: measured %6.2f%%, truth %6.2f%%\n", t,
+			       i, duty_pct[i], measured, expected);
 			vcpus[i].truth_ns = truth;
 		}
 		truth_wall = wall;
@@ -176,6 +181,16 @@ int main(void)
 
 	snprintf(detail, sizeof(detail), "%s", ret ? strerror(-ret) : "");
 	tap(!ret, "ticks", detail);
+	for (i = 0; i < NR_VCPUS && !ret; i++) {
+		double window = (double)(truth_wall - first_wall);
+		double measured = 100.0 * measured_ns[i] / window;
+		double expected = 100.0 * (vcpus[i].truth_ns - vcpus[i].first_truth_ns) / window;
+
+		max_err = fmax(max_err, fabs(measured - expected));
+		printf("# vcpu %d over %.1f s: measured %6.2f%%, truth %6.2f%%\n", i, window / 1e9,
+		       measured, expected);
+	}
+	printf("# worst single tick: %.2f points\n", max_tick_err);
 	snprintf(detail, sizeof(detail), "worst %.2f points, bound %.1f", max_err,
 		 SHARE_BOUND_PCT);
 	tap(!ret && max_err <= SHARE_BOUND_PCT, "shares_match_thread_cpu_clocks", detail);
