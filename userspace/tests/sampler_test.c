@@ -153,6 +153,24 @@ static void run(struct fake_host *h, int tid, uint32_t pkg, uint64_t cpu_ns)
 	t->cpu_ns += cpu_ns;
 }
 
+/*
+ * The common start: an AMD host of @nr_pkgs packages of @cpus CPUs, one
+ * virtual package, vCPU 0 on thread 100 (on package 0), and the baseline
+ * tick taken.
+ */
+static struct vmsr_sampler *one_vcpu_sampler(struct fake_host *h, uint32_t nr_pkgs,
+					     uint32_t cpus)
+{
+	struct vmsr_sampler *s = make_sampler(h, nr_pkgs, cpus, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+
+	if (s) {
+		vmsr_sampler_add_vcpu(s, 0, 100, 0);
+		run(h, 100, 0, 0);
+		vmsr_sampler_tick(s);
+	}
+	return s;
+}
+
 static uint64_t pkg_energy(struct vmsr_sampler *s, uint32_t vpackage)
 {
 	uint64_t v = ~0ULL;
@@ -301,13 +319,10 @@ static void test_vcpus_of_a_package_agree_idle_included(void)
 static void test_vcpu_hotplug(void)
 {
 	struct fake_host h;
-	struct vmsr_sampler *s = make_sampler(&h, 1, 1, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+	struct vmsr_sampler *s = one_vcpu_sampler(&h, 1, 1);
 	uint64_t v;
 
 	CHECK(s, "no sampler");
-	vmsr_sampler_add_vcpu(s, 0, 100, 0);
-	run(&h, 100, 0, 0);
-	vmsr_sampler_tick(s);
 	advance(&h, 100, 0, 65536);
 	run(&h, 100, 0, 100 * MS);
 	vmsr_sampler_tick(s);
@@ -337,13 +352,10 @@ static void test_vcpu_hotplug(void)
 static void test_migration_charges_the_end_package(void)
 {
 	struct fake_host h;
-	struct vmsr_sampler *s = make_sampler(&h, 2, 1, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+	struct vmsr_sampler *s = one_vcpu_sampler(&h, 2, 1);
 	struct vmsr_vcpu_stats st;
 
 	CHECK(s, "no sampler");
-	vmsr_sampler_add_vcpu(s, 0, 100, 0);
-	run(&h, 100, 0, 0);
-	vmsr_sampler_tick(s);
 	advance(&h, 100, 0, 65536);
 	advance(&h, 0, 1, 4 * 65536);
 	run(&h, 100, 1, 100 * MS);	/* was on package 0, now on 1 */
@@ -358,12 +370,9 @@ static void test_migration_charges_the_end_package(void)
 static void test_shares_use_ns_not_ticks(void)
 {
 	struct fake_host h;
-	struct vmsr_sampler *s = make_sampler(&h, 1, 1, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+	struct vmsr_sampler *s = one_vcpu_sampler(&h, 1, 1);
 
 	CHECK(s, "no sampler");
-	vmsr_sampler_add_vcpu(s, 0, 100, 0);
-	run(&h, 100, 0, 0);
-	vmsr_sampler_tick(s);
 	/* 3.7 ms of 100 ms: USER_HZ ticks would say 0 or 10 ms. */
 	advance(&h, 100, 0, 1000000);
 	run(&h, 100, 0, 3700000);
@@ -403,14 +412,11 @@ static void test_intel_layout_on_amd_and_without_rapl(void)
 static void test_guest_counter_is_monotonic_modulo_2_32(void)
 {
 	struct fake_host h;
-	struct vmsr_sampler *s = make_sampler(&h, 1, 1, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+	struct vmsr_sampler *s = one_vcpu_sampler(&h, 1, 1);
 	uint64_t prev = 0, now;
 	uint64_t total = 0;
 
 	CHECK(s, "no sampler");
-	vmsr_sampler_add_vcpu(s, 0, 100, 0);
-	run(&h, 100, 0, 0);
-	vmsr_sampler_tick(s);
 	/* 3 * 2^31 steps in all: the guest counter wraps once on the way. */
 	for (int i = 0; i < 6; i++) {
 		advance(&h, 1000, 0, 1U << 30);
@@ -430,12 +436,9 @@ static void test_guest_counter_is_monotonic_modulo_2_32(void)
 static void test_unrefreshed_counters_defer_the_tick(void)
 {
 	struct fake_host h;
-	struct vmsr_sampler *s = make_sampler(&h, 1, 1, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+	struct vmsr_sampler *s = one_vcpu_sampler(&h, 1, 1);
 
 	CHECK(s, "no sampler");
-	vmsr_sampler_add_vcpu(s, 0, 100, 0);
-	run(&h, 100, 0, 0);
-	vmsr_sampler_tick(s);
 	advance(&h, 1, 0, 0);
 	run(&h, 100, 0, 1 * MS);
 	h.stale = 1;
@@ -502,13 +505,10 @@ static void test_reused_tid_starts_from_zero(void)
 static void test_dram_is_attributed_like_the_package(void)
 {
 	struct fake_host h;
-	struct vmsr_sampler *s = make_sampler(&h, 1, 1, VMSR_VENDOR_AMD, AMD_UNIT, 1, 0);
+	struct vmsr_sampler *s = one_vcpu_sampler(&h, 1, 1);
 	uint64_t v;
 
 	CHECK(s, "no sampler");
-	vmsr_sampler_add_vcpu(s, 0, 100, 0);
-	run(&h, 100, 0, 0);
-	vmsr_sampler_tick(s);
 	advance(&h, 100, 0, 0);
 	h.dram[0] += 4000;
 	run(&h, 100, 0, 25 * MS);
