@@ -25,21 +25,25 @@ static int device_source(void *ctx, struct vmsr_snapshot *snap)
 			   &snap->start_ns, &snap->end_ns);
 }
 
-/* Growable array helper: makes room for @want elements of @size bytes. */
-static int reserve(void **array, uint32_t *cap, uint32_t want, size_t size)
+/* Room for @want threads, in both the registry and the SAMPLE array. */
+static int grow_threads(struct vmsr_sampler *s, uint32_t want)
 {
-	uint32_t n = *cap ? *cap : 16;
+	uint32_t n = s->cap_threads ? s->cap_threads : 16;
 	void *p;
 
-	if (want <= *cap)
+	if (want <= s->cap_threads)
 		return 0;
 	while (n < want)
 		n *= 2;
-	p = realloc(*array, (size_t)n * size);
+	p = realloc(s->threads, (size_t)n * sizeof(*s->threads));
 	if (!p)
 		return -ENOMEM;
-	*array = p;
-	*cap = n;
+	s->threads = p;
+	p = realloc(s->task_samples, (size_t)n * sizeof(*s->task_samples));
+	if (!p)
+		return -ENOMEM;	/* the larger registry is harmless */
+	s->task_samples = p;
+	s->cap_threads = n;
 	return 0;
 }
 
@@ -63,19 +67,14 @@ struct vmsr_thread *vmsr_find_thread(struct vmsr_sampler *s, int tid)
 /* Adds a thread entry, keeping the array sorted by tid. No baseline yet. */
 int vmsr_insert_thread(struct vmsr_sampler *s, int tid, uint32_t vcpu)
 {
-	uint32_t pos = s->nr_threads, cap = s->cap_threads;
-	void *tasks = s->task_samples;
+	uint32_t pos = s->nr_threads;
 	int ret;
 
 	if (s->nr_threads >= s->host.info.max_sample_tasks)
 		return -E2BIG;
-	ret = reserve((void **)&s->threads, &s->cap_threads, s->nr_threads + 1,
-		      sizeof(*s->threads));
-	if (!ret)
-		ret = reserve(&tasks, &cap, s->nr_threads + 1, sizeof(*s->task_samples));
+	ret = grow_threads(s, s->nr_threads + 1);
 	if (ret)
 		return ret;
-	s->task_samples = tasks;
 	while (pos > 0 && s->threads[pos - 1].tid > tid)
 		pos--;
 	memmove(&s->threads[pos + 1], &s->threads[pos],
