@@ -9,6 +9,8 @@
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
 #      and runs KUnit and the kselftests there
+#   6. applies the QEMU series in userspace/qemu/ and builds QEMU, then runs
+#      it with KVM inside a TCG VM (selftests/qemu/)
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
 # N skipped", and exits non-zero on any failure.
@@ -126,5 +128,26 @@ done
 
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko"
+
+# The QEMU series (userspace/qemu/): it applies with git am to the pinned
+# QEMU and builds; then the patched QEMU end to end, in a VM with KVM.
+qemu_e2e() {
+	local bin
+	if ! bin=$("$top/selftests/qemu/build-qemu.sh" "$out/qemu" 2>"$out/qemu-build.log"); then
+		record "FAIL qemu/build"
+		tail -n 40 "$out/qemu-build.log" | sed 's/^/  /'
+		return
+	fi
+	record "PASS qemu/build"
+	"$top/selftests/qemu/e2e.sh" "$deb_image" "$out/debian-6.1/emulated/vmsr.ko" "$bin" \
+		"$out/qemu-e2e" | grep -v '^COUNTS' | tee -a "$results"
+	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL qemu-e2e/' "$results" ||
+		record "FAIL qemu-e2e (setup)"
+}
+if [ -n "$deb_image" ]; then
+	qemu_e2e
+else
+	record "FAIL qemu-e2e (no Debian kernel)"
+fi
 
 summary

@@ -12,6 +12,7 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	linux-headers-amd64
 	sparse
+	git ninja-build pkg-config python3-venv libglib2.0-dev
 )
 
 missing=()

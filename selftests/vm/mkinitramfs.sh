@@ -7,6 +7,8 @@
 # usage: mkinitramfs.sh OUT.cpio.gz TESTDIR [KO:NAME ...]
 #   Copies every program in TESTDIR to /bin, and each KO to /lib/vmsr/NAME.
 #   VMSR_INIT names another /init (default: init.sh beside this script).
+#   VMSR_ROOT_OVERLAY names a directory copied over the root, for files that
+#   need their own paths (a dynamic program's libraries).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,4 +27,7 @@ done
 for spec in "$@"; do
 	cp "${spec%%:*}" "$root/lib/vmsr/${spec##*:}"
 done
+if [ -n "${VMSR_ROOT_OVERLAY:-}" ]; then
+	cp -a "$VMSR_ROOT_OVERLAY/." "$root/"
+fi
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out"

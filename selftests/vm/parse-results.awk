@@ -71,6 +71,9 @@ block == "kunit" && /^(not )?ok [0-9]+ / {
 	next
 }
 
+# The QEMU end-to-end test's summary line, as it is.
+block != "" && /^qemu-e2e: / { print; next }
+
 # Figures the tests print for the record: TH_LOG("REPORT ...").
 block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line; next }
 

@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Apply the series in userspace/qemu/ to the pinned QEMU source with git am,
+# and build a minimal KVM-only qemu-system-x86_64 linked with libvmsr.
+#
+# usage: build-qemu.sh OUTDIR
+#   Prints the path of the binary. The patched tree is cached under
+#   $VMSR_CACHE/qemu/VERSION-HASH, HASH covering the series and this script;
+#   the build goes to OUTDIR/VERSION-HASH and is incremental.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=$1
+cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
+
+src=$("$here/qemu-source.sh")
+orig=$(echo "$src"/qemu_*.orig.tar.xz)
+version=${orig##*/qemu_}
+version=${version%.orig.tar.xz}
+mapfile -t series < <(find "$top/userspace/qemu" -name '[0-9][0-9][0-9][1-9]-*.patch' | sort)
+hash=$(cat "${series[@]}" "$0" | sha256sum | cut -c1-12)
+tree=$cache/qemu/$version-$hash
+build=$out/$version-$hash
+
+# QEMU 10 needs meson >= 1.5; bookworm has 1.0. Use the backport, unpacked.
+meson=$cache/qemu/meson
+"$top/selftests/vm/debian-fetch.sh" bookworm-backports meson "$meson"
+export PYTHONPATH=$meson/usr/lib/python3/dist-packages
+
+if [ ! -e "$tree/.done" ]; then
+	tmp=$(mktemp -d "$cache/qemu/.tree.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	tar -C "$tmp" --no-same-owner --strip-components=1 -xf "$orig"
+	git -C "$tmp" init -q
+	git -C "$tmp" add -A
+	git -C "$tmp" -c user.name=vmsr -c user.email=vmsr@example.org \
+		commit -q -m "QEMU $version"
+	if ! git -C "$tmp" -c user.name=vmsr -c user.email=vmsr@example.org \
+		am -q "${series[@]}" >&2; then
+		echo "the series in userspace/qemu/ does not apply to QEMU $version" >&2
+		exit 1
+	fi
+	# The +ds tarball lacks the EDK2 images and the Python wheels; Debian's
+	# own patches make the build do without them.
+	for p in skip-unpack-edk2-blobs.patch disable-pycotap.patch; do
+		tar -xOf "$src"/*.debian.tar.xz "debian/patches/$p" | patch -s -p1 -d "$tmp"
+	done
+	# The devices the test guest needs: the PC machine and isa-debug-exit.
+	printf 'CONFIG_I440FX=y\nCONFIG_ISA_DEBUG=y\n' \
+		>"$tmp/configs/devices/x86_64-softmmu/vmsr-e2e.mak"
+	touch "$tmp/.done"
+	# Another run may have won the race; its tree is the same.
+	mv -T "$tmp" "$tree" 2>/dev/null || [ -e "$tree/.done" ]
+fi
+
+# libvmsr, as an installed copy: the static library, its two headers and a
+# minimal vmsr.pc, so that QEMU finds it with pkg-config like any library.
+sdk=$build/libvmsr
+make -s -C "$top/userspace" OUT="$sdk/obj" "$sdk/obj/libvmsr.a" >&2
+install -C -D -m 0644 "$sdk/obj/libvmsr.a" "$sdk/lib/libvmsr.a"
+install -C -D -m 0644 "$top/userspace/lib/libvmsr.h" "$sdk/include/libvmsr.h"
+install -C -D -m 0644 "$top/uapi/linux/vmsr.h" "$sdk/include/linux/vmsr.h"
+cat >"$sdk/vmsr.pc.new" <<EOF
+Name: vmsr
+Description: libvmsr (static, for the QEMU end-to-end test)
+Version: $(cat "$top/VERSION")
+Cflags: -I$sdk/include
+Libs: $sdk/lib/libvmsr.a -lm
+EOF
+mkdir -p "$sdk/lib/pkgconfig"
+cmp -s "$sdk/vmsr.pc.new" "$sdk/lib/pkgconfig/vmsr.pc" ||
+	mv "$sdk/vmsr.pc.new" "$sdk/lib/pkgconfig/vmsr.pc"
+rm -f "$sdk/vmsr.pc.new"
+export PKG_CONFIG_PATH=$sdk/lib/pkgconfig
+
+log=$build/build.log
+mkdir -p "$build/obj"
+if [ ! -e "$build/obj/build.ninja" ]; then
+	(cd "$build/obj" && "$tree/configure" --python=/usr/bin/python3 \
+		--target-list=x86_64-softmmu --without-default-features \
+		--without-default-devices --with-devices-x86_64=vmsr-e2e \
+		--disable-tcg --enable-kvm --enable-vmsr --enable-werror \
+		--disable-docs --disable-tools --disable-guest-agent \
+		--disable-debug-info --disable-download --disable-install-blobs) \
+		>"$log" 2>&1 || { tail -40 "$log" >&2; exit 1; }
+fi
+ninja -C "$build/obj" -j"$(nproc)" qemu-system-x86_64 >>"$log" 2>&1 ||
+	{ tail -40 "$log" >&2; exit 1; }
+echo "$build/obj/qemu-system-x86_64"
