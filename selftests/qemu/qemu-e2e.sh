@@ -11,7 +11,9 @@
 #
 # The guest's serial output and QEMU's messages are shown as REPORT lines.
 
-guest_args="-M pc -m 32 -smp 1 -nodefaults -no-user-config -display none \
+# Two sockets of one vCPU: the guest runs on vCPU 0 only, so its values must
+# be virtual package 0's in the trace.
+guest_args="-M pc -m 32 -smp 2,sockets=2 -nodefaults -no-user-config -display none \
 	-no-reboot -L /share/qemu -kernel /lib/vmsr/rapl-guest.elf \
 	-device isa-debug-exit,iobase=0xf4,iosize=4"
 # The guest writes 0x10 to isa-debug-exit when done: QEMU exits with 33.
