@@ -16,27 +16,34 @@
 extern "C" {
 #endif
 
+/*
+ * The library's exported functions: it is built with -fvisibility=hidden, so
+ * a function is part of libvmsr.so only if its declaration here carries
+ * VMSR_API.
+ */
+#define VMSR_API __attribute__((visibility("default")))
+
 #define VMSR_DEVICE_PATH "/dev/vmsr"
 
 /* Opens @path (NULL: /dev/vmsr). Returns a file descriptor or -errno. */
-int vmsr_open(const char *path);
+VMSR_API int vmsr_open(const char *path);
 
 /* VMSR_IOC_INFO; @cpu_map (may be NULL) receives @cpu_map_len entries at most. */
-int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cpu_map_len);
+VMSR_API int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cpu_map_len);
 
 /* VMSR_IOC_READ over @count entries. */
-int vmsr_read_msrs(int fd, struct vmsr_read_entry *entries, uint32_t count);
+VMSR_API int vmsr_read_msrs(int fd, struct vmsr_read_entry *entries, uint32_t count);
 
 /* VMSR_IOC_SAMPLE; on success *start_ns and *end_ns (may be NULL) bracket the call. */
-int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
+VMSR_API int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
 		struct vmsr_task_sample *tasks, uint32_t nr_tasks,
 		uint64_t *start_ns, uint64_t *end_ns);
 
 /* Joules per counter step, from INFO's energy_unit_shift. */
-double vmsr_joules_per_step(const struct vmsr_info *info);
+VMSR_API double vmsr_joules_per_step(const struct vmsr_info *info);
 
 /* A one-line explanation of an error from vmsr_open() that tells what to do. */
-const char *vmsr_open_hint(int err);
+VMSR_API const char *vmsr_open_hint(int err);
 
 #ifdef __cplusplus
 }
