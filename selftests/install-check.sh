@@ -55,7 +55,7 @@ grep -qx "PACKAGE_VERSION=\"$version\"" "$dest$src/dkms.conf"
 echo '#include <libvmsr.h>' |
 	gcc -aux-info "$work/decls" -I"$dest$prefix/include" -I"$dest$prefix/include/vmsr" \
 		-x c -c -o /dev/null -
-sed -n 's|^/\* [^ ]*/libvmsr\.h:[0-9]*:[A-Z]* \*/ .*[ *]\([A-Za-z_0-9]*\) (.*|\1|p' \
+sed -n 's|^/\* [^ ]*/libvmsr\.h:[0-9]*:[A-Z]* \*/ [^(]*[ *]\([A-Za-z_0-9]*\) (.*|\1|p' \
 	"$work/decls" | sort >"$work/declared"
 nm -D --defined-only "$lib/libvmsr.so.$version" | awk '$2 == "T" { print $3 }' |
 	sort >"$work/exported"

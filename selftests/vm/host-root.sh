@@ -18,10 +18,12 @@ kver=${moddir##*/}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+libdir=/usr/lib/$(gcc -print-multiarch)
+
 rm -rf "$root"
 mkdir -p "$root/etc" "$root/lib/systemd"
-make -s -C "$top" install DESTDIR="$root" PREFIX=/usr \
-	LIBDIR="/usr/lib/$(gcc -print-multiarch)" OUT="$work/build" >/dev/null
+make -s -C "$top" install DESTDIR="$root" PREFIX=/usr LIBDIR="$libdir" \
+	OUT="$work/build" >/dev/null
 install -D -m 0644 "$ko" "$root/lib/modules/$kver/updates/dkms/vmsr.ko"
 cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
@@ -31,13 +33,23 @@ copy() {
 	mkdir -p "$root$(dirname "$1")"
 	cp -L "$1" "$root$1"
 }
+# PROG: the machine's shared libraries it loads, found as the VM will
+# (libvmsr in ROOT), copied unless ROOT has them.
+copy_libs() {
+	LD_LIBRARY_PATH=$root$libdir ldd "$1" |
+		awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' >"$work/libs"
+	while read -r lib; do
+		case $lib in
+		"$root"/*) ;;
+		*) copy "$lib" ;;
+		esac
+	done <"$work/libs"
+}
 for prog in /usr/bin/udevadm /lib/systemd/systemd-modules-load /usr/bin/setpriv; do
 	copy "$prog"
-	ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' >"$work/libs"
-	while read -r lib; do
-		copy "$lib"
-	done <"$work/libs"
+	copy_libs "$prog"
 done
+copy_libs "$root/usr/bin/vmsrstat"
 ln -s /usr/bin/udevadm "$root/lib/systemd/systemd-udevd"
 
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
