@@ -32,6 +32,11 @@ int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
 		struct vmsr_task_sample *tasks, uint32_t nr_tasks,
 		uint64_t *start_ns, uint64_t *end_ns);
 
+/* The same, with VMSR_SAMPLE_F_* @flags. */
+int vmsr_sample_flags(int fd, uint32_t flags, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
+		      struct vmsr_task_sample *tasks, uint32_t nr_tasks,
+		      uint64_t *start_ns, uint64_t *end_ns);
+
 /* Joules per counter step, from INFO's energy_unit_shift. */
 double vmsr_joules_per_step(const struct vmsr_info *info);
 
