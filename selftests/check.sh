@@ -9,6 +9,7 @@
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
 #      and runs KUnit and the kselftests there
+#   6. make bench's short smoke run, which only checks that it works
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
 # N skipped", and exits non-zero on any failure.
@@ -121,5 +122,8 @@ done
 
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko"
+
+# The benchmark never fails on speed: only on not running to its last line.
+step bench/smoke "$vm/bench.sh" --smoke
 
 summary
