@@ -19,6 +19,7 @@
 #
 # VERSION is the one version of the project: the module's MODULE_VERSION, the
 # library's, the DKMS package's and the Debian packages'.
+#   make bench            vmsr against QEMU's method and clock_gettime (in a VM)
 
 VERSION := $(shell cat VERSION)
 KVER ?= $(shell uname -r)
@@ -29,6 +30,7 @@ DEB_OUT ?= $(CURDIR)/build/deb
 
 .PHONY: all modules userspace clean check lint demo install uninstall \
 	install-dkms-source dkms-install dkms-remove deb
+.PHONY: all modules userspace clean check lint demo bench
 
 all: modules userspace
 
@@ -96,3 +98,6 @@ deb:
 		'$(VERSION)' '$(VERSION)' "$$(sed -n 's/^Maintainer: //p' debian/control)" \
 		"$$(date -u -R -d @$(SOURCE_DATE_EPOCH))" >$(DEB_OUT)/vmsr-$(VERSION)/debian/changelog
 	cd $(DEB_OUT)/vmsr-$(VERSION) && dpkg-buildpackage -us -uc
+# Always in the benchmark VM: Debian's kernel under TCG, as the table in README.
+bench:
+	./selftests/vm/bench.sh

@@ -15,6 +15,7 @@
 #      boots Debian's kernel like a host with vmsr installed (modules-load.d,
 #      the udev rule, vmsrstat for group kvm). DKMS and dpkg act on the
 #      machine itself, as root, and undo what they did.
+#   6. make bench's short smoke run, which only checks that it works
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
 # N skipped", and exits non-zero on any failure.
@@ -166,5 +167,7 @@ hostvm() {
 	"$vm/run-vm.sh" "$label" "$deb_image" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
 }
 hostvm
+# The benchmark never fails on speed: only on not running to its last line.
+step bench/smoke "$vm/bench.sh" --smoke
 
 summary

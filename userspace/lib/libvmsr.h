@@ -39,6 +39,11 @@ VMSR_API int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
 		struct vmsr_task_sample *tasks, uint32_t nr_tasks,
 		uint64_t *start_ns, uint64_t *end_ns);
 
+/* The same, with VMSR_SAMPLE_F_* @flags. */
+VMSR_API int vmsr_sample_flags(int fd, uint32_t flags, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
+		      struct vmsr_task_sample *tasks, uint32_t nr_tasks,
+		      uint64_t *start_ns, uint64_t *end_ns);
+
 /* Joules per counter step, from INFO's energy_unit_shift. */
 VMSR_API double vmsr_joules_per_step(const struct vmsr_info *info);
 
@@ -54,7 +59,7 @@ VMSR_API const char *vmsr_open_hint(int err);
  *
  * Each tick makes exactly one VMSR_IOC_SAMPLE call, which returns every host
  * package's energy counters and every registered thread's CPU time, read
- * together. Then, for each host package P and each energy domain:
+ * together; with VMSR_SAMPLE_F_FRESH where the kernel supports it. Then, for each host package P and each energy domain:
  *
  *   dE(P)       = (counter now - counter before) mod 2^32, in joules: a
  *                 counter that wrapped once is corrected, not dropped
