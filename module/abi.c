@@ -8,6 +8,7 @@
 #include <linux/ioctl.h>
 #include <linux/kernel.h>
 
+#include "fresh.h"
 #include "vmsr.h"
 
 static const unsigned int vmsr_cmds[] = {
@@ -60,8 +61,10 @@ int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e)
 
 int vmsr_check_sample(const struct vmsr_sample *s)
 {
-	if (s->flags || s->pad)
+	if ((s->flags & ~VMSR_SAMPLE_F_FRESH) || s->pad)
 		return -EINVAL;
+	if ((s->flags & VMSR_SAMPLE_F_FRESH) && !VMSR_HAVE_FRESH)
+		return -EOPNOTSUPP;
 	if (s->nr_pkgs > VMSR_MAX_SAMPLE_PKGS || s->nr_tasks > VMSR_MAX_SAMPLE_TASKS)
 		return -E2BIG;
 	return 0;

@@ -146,11 +146,51 @@ static void vmsr_sample_pkg(struct vmsr_pkg_sample *p)
 	}
 }
 
+/*
+ * The task entries' only input is the tid: read just that; the sampling
+ * writes every other field. (4096 entries are 192 KiB; their tids, 16.)
+ */
+static int vmsr_tasks_in(struct vmsr_task_sample *tasks, u64 uptr, u32 count)
+{
+	struct vmsr_task_sample __user *u = u64_to_user_ptr(uptr);
+	u32 i, tid;
+
+	if (!user_read_access_begin(u, count * sizeof(*u)))
+		return -EFAULT;
+	for (i = 0; i < count; i++) {
+		unsafe_get_user(tid, &u[i].tid, efault);
+		tasks[i].tid = tid;
+	}
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/* copy_to_user() in word-sized stores, with one user-access window. */
+static int vmsr_copy_out(u64 uptr, const void *buf, size_t len)
+{
+	void __user *u = u64_to_user_ptr(uptr);
+
+	if (!len)
+		return 0;
+	if (!user_write_access_begin(u, len))
+		return -EFAULT;
+	unsafe_copy_to_user(u, buf, len, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 static int vmsr_ioctl_sample(void __user *argp)
 {
 	struct vmsr_task_sample *tasks = NULL;
 	struct vmsr_pkg_sample *pkgs = NULL;
 	struct vmsr_sample s;
+	bool fresh;
 	u32 i;
 	int ret;
 
@@ -159,16 +199,11 @@ static int vmsr_ioctl_sample(void __user *argp)
 	ret = vmsr_check_sample(&s);
 	if (ret)
 		return ret;
+	fresh = s.flags & VMSR_SAMPLE_F_FRESH;
 
 	pkgs = vmsr_copy_array_in(s.pkgs, s.nr_pkgs, sizeof(*pkgs));
 	if (IS_ERR(pkgs))
 		return PTR_ERR(pkgs);
-	tasks = vmsr_copy_array_in(s.tasks, s.nr_tasks, sizeof(*tasks));
-	if (IS_ERR(tasks)) {
-		ret = PTR_ERR(tasks);
-		tasks = NULL;
-		goto out;
-	}
 	for (i = 0; i < s.nr_pkgs; i++) {
 		ret = vmsr_check_pkg_sample(&pkgs[i]);
 		if (ret)
@@ -179,8 +214,16 @@ static int vmsr_ioctl_sample(void __user *argp)
 			.domains = pkgs[i].domains,
 		};
 	}
-	for (i = 0; i < s.nr_tasks; i++)
-		tasks[i] = (struct vmsr_task_sample) { .tid = tasks[i].tid };
+	if (s.nr_tasks) {
+		tasks = kvmalloc_array(s.nr_tasks, sizeof(*tasks), GFP_KERNEL);
+		if (!tasks) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = vmsr_tasks_in(tasks, s.tasks, s.nr_tasks);
+		if (ret)
+			goto out;
+	}
 
 	/* Energy first, then tasks, back to back: end_ns - start_ns bounds the skew. */
 	s.start_ns = ktime_get_ns();
@@ -188,14 +231,11 @@ static int vmsr_ioctl_sample(void __user *argp)
 	for (i = 0; i < s.nr_pkgs; i++)
 		vmsr_sample_pkg(&pkgs[i]);
 	cpus_read_unlock();
-	for (i = 0; i < s.nr_tasks; i++)
-		vmsr_task_sample(&tasks[i]);
+	vmsr_tasks_sample(tasks, s.nr_tasks, fresh);
 	s.end_ns = ktime_get_ns();
 
-	if ((s.nr_pkgs && copy_to_user(u64_to_user_ptr(s.pkgs), pkgs,
-				       s.nr_pkgs * sizeof(*pkgs))) ||
-	    (s.nr_tasks && copy_to_user(u64_to_user_ptr(s.tasks), tasks,
-					s.nr_tasks * sizeof(*tasks))) ||
+	if (vmsr_copy_out(s.pkgs, pkgs, s.nr_pkgs * sizeof(*pkgs)) ||
+	    vmsr_copy_out(s.tasks, tasks, s.nr_tasks * sizeof(*tasks)) ||
 	    copy_to_user(argp, &s, sizeof(s)))
 		ret = -EFAULT;
 out:

@@ -11,15 +11,23 @@
  * A zombie (exited, not yet reaped) is still readable: its times are final
  * and the entry carries VMSR_TASK_F_EXITED. A TID that does not exist, or
  * whose task is already reaped, gets -ESRCH.
+ *
+ * The times are task_cputime_adjusted()'s, as in /proc. With @fresh, the
+ * total includes the slice a running task has used since it was last
+ * charged (fresh.h), and is split in the proportion of the task's sampled
+ * user and system time, as /proc scales them but without its lock and its
+ * memory of earlier calls: only the total is monotonic then.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/cputime.h>
 #include <linux/sched/signal.h>
 
+#include "fresh.h"
 #include "vmsr.h"
 
 static bool vmsr_task_readable(struct task_struct *t)
@@ -36,38 +44,54 @@ static bool vmsr_task_readable(struct task_struct *t)
 	return ns_capable_noaudit(theirs->user_ns, CAP_SYS_PTRACE);
 }
 
-/* Fills the out fields of @ts, which the caller has zeroed, for ts->tid. */
-void vmsr_task_sample(struct vmsr_task_sample *ts)
+/* Fills in every field of @ts but the tid, for its tid. Under RCU. */
+static void vmsr_task_sample(struct vmsr_task_sample *ts, struct pid_namespace *ns, bool fresh)
 {
+	struct vmsr_task_sample out = { .tid = ts->tid, .result = -ESRCH };
 	struct task_struct *t;
 	u64 utime, stime;
-	unsigned int cpu;
 
-	if (!ts->tid || ts->tid > PID_MAX_LIMIT) {
-		ts->result = -ESRCH;
-		return;
-	}
-
-	/* Everything below is non-sleeping, so RCU alone keeps @t alive. */
-	rcu_read_lock();
-	t = pid_task(find_vpid(ts->tid), PIDTYPE_PID);
-	if (!t) {
-		ts->result = -ESRCH;
+	if (!ts->tid || ts->tid > PID_MAX_LIMIT)
 		goto out;
-	}
+	t = pid_task(find_pid_ns(ts->tid, ns), PIDTYPE_PID);
+	if (!t)
+		goto out;
 	if (!vmsr_task_readable(t)) {
-		ts->result = -EACCES;
+		out.result = -EACCES;
 		goto out;
 	}
-	task_cputime_adjusted(t, &utime, &stime);
-	cpu = task_cpu(t);
-	ts->cpu = cpu;
-	ts->package = vmsr_cpu_package(cpu);
-	ts->user_ns = utime;
-	ts->system_ns = stime;
-	ts->cpu_ns = utime + stime;
+	if (VMSR_HAVE_FRESH && fresh) {
+		utime = READ_ONCE(t->utime);
+		stime = READ_ONCE(t->stime);
+		vmsr_split_runtime(vmsr_task_runtime(t), &utime, &stime);
+	} else {
+		task_cputime_adjusted(t, &utime, &stime);
+	}
+	out.result = 0;
+	out.cpu = task_cpu(t);
+	out.package = vmsr_cpu_package(out.cpu);
+	out.user_ns = utime;
+	out.system_ns = stime;
+	out.cpu_ns = utime + stime;
 	if (t->exit_state)
-		ts->flags |= VMSR_TASK_F_EXITED;
+		out.flags = VMSR_TASK_F_EXITED;
 out:
+	*ts = out;
+}
+
+/*
+ * Samples @count tasks, of which only the tids are set, in the caller's pid
+ * namespace. Nothing here sleeps, so one RCU read section keeps every task
+ * alive: at most VMSR_MAX_SAMPLE_TASKS lookups of a few cache lines each.
+ */
+void vmsr_tasks_sample(struct vmsr_task_sample *ts, u32 count, bool fresh)
+{
+	struct pid_namespace *ns;
+	u32 i;
+
+	rcu_read_lock();
+	ns = task_active_pid_ns(current);
+	for (i = 0; i < count; i++)
+		vmsr_task_sample(&ts[i], ns, fresh);
 	rcu_read_unlock();
 }

@@ -91,6 +91,6 @@ int vmsr_hw_read(unsigned int cpu, u32 msr, u64 *val);
 u32 vmsr_emu_counter(u32 start, u64 energy_uj, unsigned int energy_shift);
 
 /* tasks.c: per-task CPU times */
-void vmsr_task_sample(struct vmsr_task_sample *ts);
+void vmsr_tasks_sample(struct vmsr_task_sample *ts, u32 count, bool fresh);
 
 #endif /* VMSR_H */

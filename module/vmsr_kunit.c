@@ -7,8 +7,11 @@
 #include <kunit/test.h>
 #include <linux/cpumask.h>
 #include <linux/ioctl.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <asm/processor.h>
 
+#include "fresh.h"
 #include "vmsr.h"
 
 static const u32 intel_allowed[] = {
@@ -201,8 +204,10 @@ static void vmsr_check_sample_test(struct kunit *test)
 	s.nr_tasks = VMSR_MAX_SAMPLE_TASKS + 1;
 	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -E2BIG);
 	s.nr_tasks = 0;
-	s.flags = 1;
+	s.flags = VMSR_SAMPLE_F_FRESH << 1;
 	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -EINVAL);
+	s.flags = VMSR_SAMPLE_F_FRESH;
+	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), VMSR_HAVE_FRESH ? 0 : -EOPNOTSUPP);
 	s.flags = 0;
 	s.pad = 1;
 	KUNIT_EXPECT_EQ(test, vmsr_check_sample(&s), -EINVAL);
@@ -213,6 +218,64 @@ static void vmsr_check_sample_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmsr_check_pkg_sample(&p), -EINVAL);
 	p.domains = 1U << 31;
 	KUNIT_EXPECT_EQ(test, vmsr_check_pkg_sample(&p), -EINVAL);
+}
+
+static void vmsr_split_runtime_test(struct kunit *test)
+{
+	u64 ut = 3, st = 1;
+
+	/* 4400 ns split 3:1 between user and system time. */
+	vmsr_split_runtime(4400, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, 3300);
+	KUNIT_EXPECT_EQ(test, st, 1100);
+	/* Nothing sampled yet, or no system time: all to user time. */
+	ut = 0;
+	st = 0;
+	vmsr_split_runtime(250, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, 250);
+	KUNIT_EXPECT_EQ(test, st, 0);
+	ut = 7;
+	vmsr_split_runtime(250, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, 250);
+	KUNIT_EXPECT_EQ(test, st, 0);
+	/* All system time. */
+	ut = 0;
+	st = 9;
+	vmsr_split_runtime(250, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, 0);
+	KUNIT_EXPECT_EQ(test, st, 250);
+	/*
+	 * Products beyond 64 bits. The runtime differs from the sampled sum:
+	 * with both the same constant, 6.1's x86 mul_u64_u64_div_u64() asm
+	 * may get one register for both and divide by the product (#DE).
+	 */
+	ut = U64_MAX / 4;
+	st = U64_MAX / 4;
+	vmsr_split_runtime(U64_MAX - 1, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, U64_MAX / 2);
+	KUNIT_EXPECT_EQ(test, ut + st, U64_MAX - 1);
+}
+
+/*
+ * The caller is running: its fresh time is at least what was charged before,
+ * and grows by at least the time it spins without being preempted.
+ */
+static void vmsr_task_runtime_test(struct kunit *test)
+{
+	u64 charged, a, b, until;
+
+	if (!VMSR_HAVE_FRESH)
+		kunit_skip(test, "this kernel's task clock is not sched_clock_cpu()");
+	preempt_disable();
+	charged = READ_ONCE(current->se.sum_exec_runtime);
+	a = vmsr_task_runtime(current);
+	until = local_clock() + 100 * NSEC_PER_USEC;
+	while (local_clock() < until)
+		cpu_relax();
+	b = vmsr_task_runtime(current);
+	preempt_enable();
+	KUNIT_EXPECT_GE(test, a, charged);
+	KUNIT_EXPECT_GE(test, b, a + 100 * NSEC_PER_USEC);
 }
 
 /* Four CPUs: 0 and 1 in package 0, 2 and 3 in package 1. */
@@ -275,6 +338,8 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_check_read_test),
 	KUNIT_CASE(vmsr_check_read_entry_test),
 	KUNIT_CASE(vmsr_check_sample_test),
+	KUNIT_CASE(vmsr_split_runtime_test),
+	KUNIT_CASE(vmsr_task_runtime_test),
 	KUNIT_CASE(vmsr_pick_cpu_test),
 	KUNIT_CASE(vmsr_emu_counter_test),
 	{}

@@ -9,7 +9,14 @@
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
 #      and runs KUnit and the kselftests there
-#   6. applies the QEMU series in userspace/qemu/ and builds QEMU, then runs
+#   6. packaging: make install into a DESTDIR; DKMS against Debian's 6.1
+#      headers (installed) and 6.12 headers (bookworm-backports, unpacked);
+#      make deb, lintian, and the packages installed and purged; a VM that
+#      boots Debian's kernel like a host with vmsr installed (modules-load.d,
+#      the udev rule, vmsrstat for group kvm). DKMS and dpkg act on the
+#      machine itself, as root, and undo what they did.
+#   7. make bench's short smoke run, which only checks that it works
+#   8. applies the QEMU series in userspace/qemu/ and builds QEMU, then runs
 #      it with KVM inside a TCG VM (selftests/qemu/)
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
@@ -63,6 +70,7 @@ step userspace/build make -s -C "$top/userspace" OUT="$out/userspace"
 # libvmsr's host unit tests print one PASS/FAIL line each.
 "$out/userspace/sampler_test" "$top/userspace/tests/data" | tee -a "$results" ||
 	record "FAIL libvmsr/sampler_test (exit status $?)"
+step install/destdir-pkgconfig "$top/selftests/install-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
@@ -128,6 +136,41 @@ done
 
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko"
+
+# Packaging. DKMS builds for Debian's headers by kernel release, passed
+# explicitly: the machine's own kernel is not Debian's.
+version=$(cat "$top/VERSION")
+kver=${deb_headers##*/linux-headers-}
+dkms_check="$top/selftests/dkms-check.sh"
+step "dkms/add-build-install-remove-$kver" "$dkms_check" install "$kver"
+step "dkms/kernel-update-hook-$kver" "$dkms_check" kernel-update "$kver"
+step dkms/refuses-aarch64 "$dkms_check" arch "$kver"
+if bpo=$("$vm/debian-headers.sh" bookworm-backports); then
+	step "dkms/build-${bpo##*/linux-headers-}" "$dkms_check" headers \
+		"${bpo##*/linux-headers-}" "$bpo"
+else
+	record "FAIL dkms/bookworm-backports (no headers)"
+fi
+
+step deb/build make -s -C "$top" deb DEB_OUT="$out/deb"
+step deb/lintian lintian --fail-on error,warning "$out/deb/vmsr_${version}_amd64.changes"
+step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
+
+# A VM that boots Debian's kernel like a host with vmsr installed.
+hostvm() {
+	local label=debian-6.1-host root=$out/debian-6.1-host/root
+	local initrd=$out/debian-6.1-host/initramfs.cpio.gz
+	if ! "$vm/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
+		"${deb_image%/boot/*}/lib/modules/$kver" ||
+	   ! VMSR_INIT=$vm/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
+		record "FAIL vm/$label (root, initramfs)"
+		return
+	fi
+	"$vm/run-vm.sh" "$label" "$deb_image" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
+}
+hostvm
+# The benchmark never fails on speed: only on not running to its last line.
+step bench/smoke "$vm/bench.sh" --smoke
 
 # The QEMU series (userspace/qemu/): it applies with git am to the pinned
 # QEMU and builds; then the patched QEMU end to end, in a VM with KVM.

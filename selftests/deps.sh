@@ -12,7 +12,9 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	linux-headers-amd64
 	sparse
-	git ninja-build pkg-config python3-venv libglib2.0-dev
+	dkms debhelper dh-dkms lintian pkg-config man-db
+	systemd udev util-linux
+	git ninja-build python3-venv libglib2.0-dev
 )
 
 missing=()

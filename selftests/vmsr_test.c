@@ -409,7 +409,9 @@ TEST_F(dev, sample_header_errors)
 	NEED_FIXTURE();
 
 	EXPECT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
-	s.flags = 1;
+	s.flags = VMSR_SAMPLE_F_FRESH << 1;
+	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
+	s.flags = 0xffffffff;
 	EXPECT_EQ(-EINVAL, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
 	s.flags = 0;
 	s.pad = 1;
@@ -451,6 +453,22 @@ TEST_F(dev, sample_array_pointer_errors)
 	s.nr_pkgs = 1;
 	s.pkgs = (uintptr_t)vmsr_unmapped();
 	EXPECT_EQ(-EFAULT, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
+}
+
+TEST_F(dev, sample_tasks_that_cannot_be_written_back_are_efault)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct vmsr_task_sample *ro = mmap(NULL, page, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct vmsr_sample s = { .nr_tasks = 1, .tasks = (uintptr_t)ro };
+
+	NEED_FIXTURE();
+
+	ASSERT_NE(MAP_FAILED, ro);
+	*ro = (struct vmsr_task_sample){ .tid = vmsr_gettid() };
+	ASSERT_EQ(0, mprotect(ro, page, PROT_READ));
+	EXPECT_EQ(-EFAULT, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
+	munmap(ro, page);
 }
 
 TEST_F(dev, sample_header_that_cannot_be_written_back_is_efault)
@@ -587,6 +605,57 @@ TEST_F(dev, sample_own_threads)
 		pthread_join(sp[i].thread, NULL);
 	}
 	free(map);
+}
+
+/*
+ * A spinning thread's CPU time, read with F_FRESH, lies between its own
+ * CPU-time clock read just before and just after (the kernel computes
+ * those under the run-queue lock); without the flag it may lag by a tick,
+ * never lead.
+ */
+TEST_F(dev, sample_fresh_times_are_as_fresh_as_the_thread_clock)
+{
+	const uint64_t slack = 500 * 1000;	/* far below a tick */
+	struct spinner sp = {};
+	struct vmsr_task_sample t = {};
+	struct vmsr_sample s = { .flags = VMSR_SAMPLE_F_FRESH };
+	int i, ret, outside = 0, stale_ahead = 0;
+	clockid_t clk;
+
+	NEED_FIXTURE();
+
+	ret = vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s);
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "VMSR_SAMPLE_F_FRESH: not with this kernel's configuration");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, pthread_create(&sp.thread, NULL, spin, &sp));
+	while (!sp.ready)
+		usleep(1000);
+	ASSERT_EQ(0, pthread_getcpuclockid(sp.thread, &clk));
+	s.tasks = (uintptr_t)&t;
+	s.nr_tasks = 1;
+	for (i = 0; i < 200; i++) {
+		struct timespec a, b;
+		uint64_t before, after;
+
+		s.flags = i % 2 ? VMSR_SAMPLE_F_FRESH : 0;
+		t = (struct vmsr_task_sample){ .tid = sp.tid };
+		clock_gettime(clk, &a);
+		ASSERT_EQ(0, vmsr_ioctl(self->fd, VMSR_IOC_SAMPLE, &s));
+		clock_gettime(clk, &b);
+		before = a.tv_sec * 1000000000ULL + a.tv_nsec;
+		after = b.tv_sec * 1000000000ULL + b.tv_nsec;
+		ASSERT_EQ(0, t.result);
+		EXPECT_EQ(t.user_ns + t.system_ns, t.cpu_ns);
+		if (!s.flags && t.cpu_ns > after)
+			stale_ahead++;
+		if (s.flags && (t.cpu_ns + slack < before || t.cpu_ns > after + slack))
+			outside++;
+	}
+	EXPECT_EQ(0, outside);
+	EXPECT_EQ(0, stale_ahead);
+	sp.stop = 1;
+	pthread_join(sp.thread, NULL);
 }
 
 TEST_F(dev, sample_unknown_or_exited_tid_is_esrch)

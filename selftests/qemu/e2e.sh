@@ -34,7 +34,7 @@ ldd "$qemu" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 cp /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
 	/usr/share/qemu/multiboot_dma.bin "$out/root/share/qemu/"
 
-VMSR_INIT=$here/e2e-init.sh VMSR_ROOT_OVERLAY=$out/root \
+VMSR_INIT=$here/e2e-init.sh VMSR_OVERLAY=$out/root \
 	"$vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
 	"$mods/virt/lib/irqbypass.ko:irqbypass.ko" \
 	"$mods/arch/x86/kvm/kvm.ko:kvm.ko" \

@@ -34,14 +34,8 @@ unload() {
 	rmmod "$1" >&3 2>&1 || say "### unload-failed $1"
 }
 
-# Forget what the kernel leaked while booting (ACPI caches, on TCG): scan
-# once every boot allocation is old enough to be reported (5 s), then clear.
 kmemleak=/sys/kernel/debug/kmemleak
-if [ -e $kmemleak ]; then
-	while [ "$(cut -d. -f1 /proc/uptime)" -lt 6 ]; do sleep 1; done
-	echo scan >$kmemleak
-	echo clear >$kmemleak
-fi
+[ -e $kmemleak ] && echo clear >$kmemleak
 
 if [ -e /lib/vmsr/vmsr_kunit.ko ]; then
 	load /lib/vmsr/vmsr_kunit.ko

@@ -107,12 +107,28 @@ struct vmsr_task_sample {
 	__u32 pad;		/* out: zero */
 };
 
+/*
+ * vmsr_sample.flags
+ *
+ * VMSR_SAMPLE_F_FRESH: each task's cpu_ns includes the slice it has run
+ * since the scheduler last charged it (at a tick or context switch), read
+ * without any lock; without the flag, a running task's times are up to one
+ * tick (nohz_full: up to a second) old. With it, cpu_ns of a task that is
+ * being switched out at the instant of the read can exceed a later reading
+ * by at most the length of that context switch (microseconds), and user_ns
+ * and system_ns split cpu_ns in the proportion of the task's sampled user
+ * and system time, so either can step back when that proportion shifts.
+ * Refused with -EOPNOTSUPP where the kernel's configuration does not allow
+ * it (see README).
+ */
+#define VMSR_SAMPLE_F_FRESH	(1U << 0)
+
 struct vmsr_sample {
 	__u64 pkgs;		/* in: pointer to struct vmsr_pkg_sample[nr_pkgs] */
 	__u64 tasks;		/* in: pointer to struct vmsr_task_sample[nr_tasks] */
 	__u32 nr_pkgs;		/* in: 0 .. max_sample_pkgs */
 	__u32 nr_tasks;		/* in: 0 .. max_sample_tasks */
-	__u32 flags;		/* in: zero */
+	__u32 flags;		/* in: VMSR_SAMPLE_F_* */
 	__u32 pad;		/* in: zero */
 	__u64 start_ns;		/* out: taken before the first energy read */
 	__u64 end_ns;		/* out: taken after the last task read */

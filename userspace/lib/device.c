@@ -41,9 +41,17 @@ int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
 		struct vmsr_task_sample *tasks, uint32_t nr_tasks,
 		uint64_t *start_ns, uint64_t *end_ns)
 {
+	return vmsr_sample_flags(fd, 0, pkgs, nr_pkgs, tasks, nr_tasks, start_ns, end_ns);
+}
+
+int vmsr_sample_flags(int fd, uint32_t flags, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
+		      struct vmsr_task_sample *tasks, uint32_t nr_tasks,
+		      uint64_t *start_ns, uint64_t *end_ns)
+{
 	struct vmsr_sample s = {
 		.pkgs = (uintptr_t)pkgs, .nr_pkgs = nr_pkgs,
 		.tasks = (uintptr_t)tasks, .nr_tasks = nr_tasks,
+		.flags = flags,
 	};
 	int ret = vmsr_ioctl(fd, VMSR_IOC_SAMPLE, &s);
 

@@ -17,12 +17,22 @@
 #define MSR_PKG_POWER_LIMIT	0x610
 #define MSR_PKG_POWER_INFO	0x614
 
+/*
+ * One SAMPLE call. Fresh task times (with the running slice) where the
+ * kernel offers them; a kernel that refuses them is asked once, then never.
+ */
 static int device_source(void *ctx, struct vmsr_snapshot *snap)
 {
 	struct vmsr_sampler *s = ctx;
+	int ret;
 
-	return vmsr_sample(s->fd, snap->pkgs, snap->nr_pkgs, snap->tasks, snap->nr_tasks,
-			   &snap->start_ns, &snap->end_ns);
+	ret = vmsr_sample_flags(s->fd, s->sample_flags, snap->pkgs, snap->nr_pkgs, snap->tasks,
+				snap->nr_tasks, &snap->start_ns, &snap->end_ns);
+	if (ret == -EOPNOTSUPP && s->sample_flags) {
+		s->sample_flags = 0;
+		ret = device_source(ctx, snap);
+	}
+	return ret;
 }
 
 /* Room for @want threads, in both the registry and the SAMPLE array. */
@@ -229,6 +239,7 @@ int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler 
 		return ret;
 	}
 	(*out)->fd = fd;
+	(*out)->sample_flags = VMSR_SAMPLE_F_FRESH;
 	return 0;
 }
 

@@ -83,6 +83,7 @@ struct vmsr_sampler {
 	pthread_mutex_t lock;
 	struct vmsr_sampler_config cfg;
 	int fd;			/* -1 with a test source */
+	uint32_t sample_flags;	/* VMSR_SAMPLE_F_* the device accepts */
 	vmsr_source_fn source;
 	void *source_ctx;
 
