@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "helper-wire.h"
 
 #define QEMU_BENCH_MSR	0x10	/* the TSC: TCG has no MSR_PKG_ENERGY_STATUS */
 
@@ -80,21 +81,6 @@ static int package_of(unsigned int cpu)
 	close(fd);
 	buf[len] = 0;
 	return atoi(buf);
-}
-
-static int full_io(int fd, void *buf, size_t len, int writing)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 static unsigned long long helper_read(struct qemu_method *m, unsigned int cpu, pid_t tid)

@@ -24,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "helper-wire.h"
+
 static int msr_allowed(uint32_t msr)
 {
 	static const uint32_t allowed[] = {
@@ -60,21 +62,6 @@ static int tid_of_peer(pid_t peer, uint32_t tid)
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%u", (int)peer, tid);
 	return access(path, F_OK) == 0;
-}
-
-static int full_io(int fd, void *buf, size_t len, int writing)
-{
-	char *p = buf;
-
-	while (len) {
-		ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
-
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
 }
 
 static void serve(int conn)
