@@ -5,12 +5,7 @@
 # helper), the emulated vmsr module, then vmsr-bench. The kernel command
 # line's vmsr_bench=ARGS (commas for spaces) reaches us as $vmsr_bench.
 # Output goes to ttyS1; the console (ttyS0) keeps the kernel's log.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
+. /init-lib.sh
 
 exec >/dev/ttyS1 2>&1
 insmod /lib/vmsr/msr.ko || echo "vmsr-bench: msr.ko did not load"

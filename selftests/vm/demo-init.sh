@@ -4,11 +4,7 @@
 # /init of the demo VM: the emulated module, then vmsrstat on a workload of
 # four threads at 100%, 50%, 10% and 0% of a CPU. Output goes to ttyS1,
 # which the host shows; the console (ttyS0) keeps the kernel's log.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+. /init-lib.sh
 
 exec >/dev/ttyS1 2>&1
 echo "vmsr demo: $(uname -sr), $(grep -c ^processor /proc/cpuinfo) CPUs, emulated RAPL"

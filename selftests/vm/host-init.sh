@@ -7,17 +7,10 @@
 # /dev/vmsr root:kvm 0660, and the installed vmsrstat must run for a member
 # of group kvm and tell anyone else to join it. Results go to ttyS1 as TAP,
 # framed as init.sh frames them.
-/bin/busybox --install -s /bin
+. /init-lib.sh
 export PATH=/usr/bin:/bin
 mkdir -p /run
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
-
-exec 3>/dev/ttyS1
-say() { echo "$*" >&3; }
 
 n=0
 # check NAME COMMAND...: one TAP line; on failure, the command's output

@@ -4,31 +4,9 @@
 # /init of the test VM. Loads each module flavour present under /lib/vmsr,
 # runs the tests against it, and writes everything the host parses to the
 # second serial port (ttyS1), framed by "### begin NAME" / "### end NAME rc=N"
-# lines. The console (ttyS0) only carries the kernel's own log.
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-mount -t tmpfs tmpfs /tmp
+# lines (init-lib.sh).
+. /init-lib.sh
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-
-exec 3>/dev/ttyS1
-say() { echo "$*" >&3; }
-
-# run NAME COMMAND...: a framed block with the command's output and exit code.
-run() {
-	name=$1
-	shift
-	say "### begin $name"
-	"$@" >&3 2>&1
-	say "### end $name rc=$?"
-}
-
-load() {
-	say "### load $*"
-	insmod "$@" >&3 2>&1 || say "### load-failed $1"
-}
 
 unload() {
 	rmmod "$1" >&3 2>&1 || say "### unload-failed $1"
