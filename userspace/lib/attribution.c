@@ -8,12 +8,12 @@
  *   3. non-vCPU energy spread over the vCPUs on the same host package
  *   4. vCPU energy summed into its virtual package
  *
- * Every per-tick quantity lives in this call's locals or in the thread
- * entries' per-tick fields, which step 2 overwrites, so nothing carries over
- * from one tick into the next.
+ * Every per-tick quantity lives in this call's locals, in s->pkg_ticks[],
+ * which each tick zeroes first, or in the thread entries' per-tick fields,
+ * which step 2 overwrites, so nothing carries over from one tick into the
+ * next.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "sampler.h"
@@ -45,8 +45,7 @@ static double capacity_share(const struct vmsr_sampler *s, uint32_t pkg, uint64_
  * Returns false if the thread is gone for good.
  */
 static bool charge_thread(struct vmsr_sampler *s, struct vmsr_thread *t,
-			  const struct vmsr_task_sample *ts, const double *pkg_joules,
-			  uint64_t interval_ns)
+			  const struct vmsr_task_sample *ts, uint64_t interval_ns)
 {
 	uint64_t cpu_ns = 0;
 	bool counts;
@@ -76,7 +75,7 @@ static bool charge_thread(struct vmsr_sampler *s, struct vmsr_thread *t,
 
 		t->package = ts->package;
 		for (int d = 0; d < VMSR_NR_DOMAINS; d++)
-			t->joules[d] = share * pkg_joules[ts->package * VMSR_NR_DOMAINS + d];
+			t->joules[d] = share * s->pkg_ticks[ts->package].joules[d];
 	}
 	/* A zombie's times are final: count them, then forget the thread. */
 	return !(ts->flags & VMSR_TASK_F_EXITED);
@@ -86,14 +85,11 @@ static bool charge_thread(struct vmsr_sampler *s, struct vmsr_thread *t,
  * Step 3: the energy of the non-vCPU threads on each host package, spread
  * evenly over the vCPUs on that package, or over all vCPUs if none is.
  */
-static void spread_non_vcpu(struct vmsr_sampler *s, uint32_t nr_pkgs, uint32_t *vcpus_on_pkg,
-			    double *extra)
+static void spread_non_vcpu(struct vmsr_sampler *s)
 {
 	uint32_t nr_vcpus = 0;
 	double orphan[VMSR_NR_DOMAINS] = { 0 };
 
-	memset(vcpus_on_pkg, 0, nr_pkgs * sizeof(*vcpus_on_pkg));
-	memset(extra, 0, nr_pkgs * VMSR_NR_DOMAINS * sizeof(*extra));
 	for (uint32_t i = 0; i < s->nr_threads; i++) {
 		struct vmsr_thread *t = &s->threads[i];
 
@@ -101,17 +97,19 @@ static void spread_non_vcpu(struct vmsr_sampler *s, uint32_t nr_pkgs, uint32_t *
 			continue;
 		nr_vcpus++;
 		if (t->package != VMSR_NO_PACKAGE)
-			vcpus_on_pkg[t->package]++;
+			s->pkg_ticks[t->package].nr_vcpus++;
 	}
 	for (uint32_t i = 0; i < s->nr_threads; i++) {
 		struct vmsr_thread *t = &s->threads[i];
 
+		struct vmsr_pkg_tick *pt;
+
 		if (t->vcpu != VMSR_NO_VCPU || t->package == VMSR_NO_PACKAGE)
 			continue;
+		pt = &s->pkg_ticks[t->package];
 		for (int d = 0; d < VMSR_NR_DOMAINS; d++) {
-			if (vcpus_on_pkg[t->package])
-				extra[t->package * VMSR_NR_DOMAINS + d] +=
-					t->joules[d] / vcpus_on_pkg[t->package];
+			if (pt->nr_vcpus)
+				pt->per_vcpu[d] += t->joules[d] / pt->nr_vcpus;
 			else
 				orphan[d] += t->joules[d];
 		}
@@ -126,7 +124,7 @@ static void spread_non_vcpu(struct vmsr_sampler *s, uint32_t nr_pkgs, uint32_t *
 		for (int d = 0; d < VMSR_NR_DOMAINS; d++) {
 			t->joules[d] += orphan[d] / nr_vcpus;
 			if (t->package != VMSR_NO_PACKAGE)
-				t->joules[d] += extra[t->package * VMSR_NR_DOMAINS + d];
+				t->joules[d] += s->pkg_ticks[t->package].per_vcpu[d];
 		}
 	}
 }
@@ -188,42 +186,29 @@ static void trace_tick(struct vmsr_sampler *s, const struct vmsr_snapshot *snap,
 int vmsr_attribute(struct vmsr_sampler *s, const struct vmsr_snapshot *snap)
 {
 	uint32_t nr_pkgs = snap->nr_pkgs;
-	size_t pkg_cells = (size_t)nr_pkgs * VMSR_NR_DOMAINS;
 	double host_joules[VMSR_NR_DOMAINS] = { 0 };
 	uint64_t interval_ns = 0;
-	double *pkg_joules, *extra;
-	uint32_t *vcpus_on_pkg;
 	uint32_t i;
 
 	if (s->has_prev && !counters_refreshed(s, snap))
 		return -EAGAIN;
 
-	pkg_joules = calloc(pkg_cells, sizeof(*pkg_joules));
-	extra = calloc(pkg_cells, sizeof(*extra));
-	vcpus_on_pkg = calloc(nr_pkgs ? nr_pkgs : 1, sizeof(*vcpus_on_pkg));
-	if (!pkg_joules || !extra || !vcpus_on_pkg) {
-		free(pkg_joules);
-		free(extra);
-		free(vcpus_on_pkg);
-		return -ENOMEM;
-	}
-
+	memset(s->pkg_ticks, 0, nr_pkgs * sizeof(*s->pkg_ticks));
 	if (s->has_prev) {
 		interval_ns = snap->end_ns - s->prev_end_ns;
 		for (uint32_t p = 0; p < nr_pkgs; p++) {
-			package_delta(s, &s->prev_pkgs[p], &snap->pkgs[p],
-				      &pkg_joules[p * VMSR_NR_DOMAINS]);
+			package_delta(s, &s->prev_pkgs[p], &snap->pkgs[p], s->pkg_ticks[p].joules);
 			for (int d = 0; d < VMSR_NR_DOMAINS; d++)
-				host_joules[d] += pkg_joules[p * VMSR_NR_DOMAINS + d];
+				host_joules[d] += s->pkg_ticks[p].joules[d];
 		}
 	}
 
 	/* Step 2; a thread that is gone is dropped after the energy is summed. */
 	for (i = 0; i < s->nr_threads; i++)
 		s->threads[i].drop = !charge_thread(s, &s->threads[i], &snap->tasks[i],
-						    pkg_joules, interval_ns);
+						    interval_ns);
 	if (interval_ns) {
-		spread_non_vcpu(s, nr_pkgs, vcpus_on_pkg, extra);
+		spread_non_vcpu(s);
 		sum_into_vpackages(s, host_joules);
 		if (s->trace)
 			trace_tick(s, snap, interval_ns);
@@ -236,8 +221,5 @@ int vmsr_attribute(struct vmsr_sampler *s, const struct vmsr_snapshot *snap)
 	memcpy(s->prev_pkgs, snap->pkgs, nr_pkgs * sizeof(*snap->pkgs));
 	s->prev_end_ns = snap->end_ns;
 	s->has_prev = true;
-	free(pkg_joules);
-	free(extra);
-	free(vcpus_on_pkg);
 	return 0;
 }

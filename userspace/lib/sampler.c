@@ -114,7 +114,8 @@ static int host_topology(struct vmsr_sampler *s)
 	s->pkg_samples = calloc(info->nr_packages ? info->nr_packages : 1,
 				sizeof(*s->pkg_samples));
 	s->prev_pkgs = calloc(info->nr_packages ? info->nr_packages : 1, sizeof(*s->prev_pkgs));
-	if (!s->cpu_map || !s->cpus_in_pkg || !s->pkg_samples || !s->prev_pkgs)
+	s->pkg_ticks = calloc(info->nr_packages ? info->nr_packages : 1, sizeof(*s->pkg_ticks));
+	if (!s->cpu_map || !s->cpus_in_pkg || !s->pkg_samples || !s->prev_pkgs || !s->pkg_ticks)
 		return -ENOMEM;
 	memcpy(s->cpu_map, s->host.cpu_map, info->nr_cpus * sizeof(*s->cpu_map));
 	s->host.cpu_map = s->cpu_map;
@@ -142,6 +143,7 @@ static void sampler_destroy(struct vmsr_sampler *s)
 	free(s->cpus_in_pkg);
 	free(s->pkg_samples);
 	free(s->prev_pkgs);
+	free(s->pkg_ticks);
 	free(s->vcpus);
 	free((void *)s->vcpu_vpackage);
 	free(s->vpkgs);

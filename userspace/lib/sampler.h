@@ -60,6 +60,13 @@ struct vmsr_vcpu {
 	double joules[VMSR_NR_DOMAINS];
 };
 
+/* One host package during one tick: the attribution's scratch, reused. */
+struct vmsr_pkg_tick {
+	double joules[VMSR_NR_DOMAINS];		/* since the previous snapshot */
+	uint32_t nr_vcpus;			/* vCPU threads found on it */
+	double per_vcpu[VMSR_NR_DOMAINS];	/* non-vCPU energy each of them gets */
+};
+
 /* The virtual MSRs one virtual package serves, indexed by enum vmsr_vreg. */
 enum vmsr_vreg {
 	VREG_POWER_UNIT,
@@ -112,6 +119,7 @@ struct vmsr_sampler {
 	bool has_prev;
 	uint64_t prev_end_ns;
 	struct vmsr_pkg_sample *prev_pkgs;
+	struct vmsr_pkg_tick *pkg_ticks;	/* host.info.nr_packages entries */
 
 	/* the library's own tick thread */
 	pthread_t thread;
