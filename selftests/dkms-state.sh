@@ -19,6 +19,10 @@ require_clean() {
 	local states
 
 	[ "$(id -u)" = 0 ] || fail "needs root: it installs vmsr system-wide"
+	# One such test at a time on this machine: another make check (another
+	# checkout) waits here. The lock goes when the test's process ends.
+	exec 9>/run/lock/vmsr-system-install.lock
+	flock -w 600 9 || fail "another test has held the vmsr install lock for 10 minutes"
 	# dpkg-query fails for packages it has never seen; the second letter of
 	# the others is n for not installed.
 	states=$(dpkg-query -W -f='${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null || true)
