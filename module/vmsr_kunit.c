@@ -244,12 +244,18 @@ static void vmsr_split_runtime_test(struct kunit *test)
 	vmsr_split_runtime(250, &ut, &st);
 	KUNIT_EXPECT_EQ(test, ut, 0);
 	KUNIT_EXPECT_EQ(test, st, 250);
-	/* Sampled times above the runtime, and products beyond 64 bits. */
-	ut = U64_MAX / 2;
-	st = U64_MAX / 2;
-	vmsr_split_runtime(U64_MAX - 1, &ut, &st);
-	KUNIT_EXPECT_EQ(test, ut, U64_MAX / 2);
-	KUNIT_EXPECT_EQ(test, ut + st, U64_MAX - 1);
+	/* Products beyond 64 bits: still 2:1. */
+	st = U64_MAX / 8;
+	ut = 2 * st;
+	vmsr_split_runtime(U64_MAX - 5, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut + st, U64_MAX - 5);
+	KUNIT_EXPECT_LE(test, 2 * st - ut, 2);
+	/* Sampled times above the runtime. */
+	ut = 3000;
+	st = 1000;
+	vmsr_split_runtime(40, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, 30);
+	KUNIT_EXPECT_EQ(test, st, 10);
 }
 
 /*
