@@ -9,6 +9,12 @@
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
 #      and runs KUnit and the kselftests there
+#   6. packaging: make install into a DESTDIR; DKMS against Debian's 6.1
+#      headers (installed) and 6.12 headers (bookworm-backports, unpacked);
+#      make deb, lintian, and the packages installed and purged; a VM that
+#      boots Debian's kernel like a host with vmsr installed (modules-load.d,
+#      the udev rule, vmsrstat for group kvm). DKMS and dpkg act on the
+#      machine itself, as root, and undo what they did.
 #   6. make bench's short smoke run, which only checks that it works
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
@@ -59,6 +65,10 @@ need deps "$top/selftests/deps.sh"
 # Userspace, no kernel needed.
 step abi/layout-i386-equals-x86_64 "$top/selftests/abi-check.sh"
 step userspace/build make -s -C "$top/userspace" OUT="$out/userspace"
+# libvmsr's host unit tests print one PASS/FAIL line each.
+"$out/userspace/sampler_test" "$top/userspace/tests/data" | tee -a "$results" ||
+	record "FAIL libvmsr/sampler_test (exit status $?)"
+step install/destdir-pkgconfig "$top/selftests/install-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
@@ -94,9 +104,11 @@ done
 
 step lint "$top/selftests/lint.sh"
 
-# selftests LABEL KSRC: the kselftest programs, with that tree's harness.
+# selftests LABEL KSRC: the kselftest programs, with that tree's harness, and
+# the static userspace programs the VM runs.
 selftests() {
 	step "selftests-build/$1" make -s -C "$top/selftests" KSRC="$2" OUT="$out/$1/selftests"
+	step "userspace-build/$1" make -s -C "$top/userspace" STATIC=1 OUT="$out/$1/selftests"
 }
 
 # vm LABEL BZIMAGE KO:NAME...: boot it and collect its results.
@@ -123,6 +135,38 @@ done
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko"
 
+# Packaging. DKMS builds for Debian's headers by kernel release, passed
+# explicitly: the machine's own kernel is not Debian's.
+version=$(cat "$top/VERSION")
+kver=${deb_headers##*/linux-headers-}
+dkms_check="$top/selftests/dkms-check.sh"
+step "dkms/add-build-install-remove-$kver" "$dkms_check" install "$kver"
+step "dkms/kernel-update-hook-$kver" "$dkms_check" kernel-update "$kver"
+step dkms/refuses-aarch64 "$dkms_check" arch "$kver"
+if bpo=$("$vm/debian-headers.sh" bookworm-backports); then
+	step "dkms/build-${bpo##*/linux-headers-}" "$dkms_check" headers \
+		"${bpo##*/linux-headers-}" "$bpo"
+else
+	record "FAIL dkms/bookworm-backports (no headers)"
+fi
+
+step deb/build make -s -C "$top" deb DEB_OUT="$out/deb"
+step deb/lintian lintian --fail-on error,warning "$out/deb/vmsr_${version}_amd64.changes"
+step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
+
+# A VM that boots Debian's kernel like a host with vmsr installed.
+hostvm() {
+	local label=debian-6.1-host root=$out/debian-6.1-host/root
+	local initrd=$out/debian-6.1-host/initramfs.cpio.gz
+	if ! "$vm/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
+		"${deb_image%/boot/*}/lib/modules/$kver" ||
+	   ! VMSR_INIT=$vm/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
+		record "FAIL vm/$label (root, initramfs)"
+		return
+	fi
+	"$vm/run-vm.sh" "$label" "$deb_image" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
+}
+hostvm
 # The benchmark never fails on speed: only on not running to its last line.
 step bench/smoke "$vm/bench.sh" --smoke
 

@@ -12,6 +12,8 @@ pkgs=(
 	qemu-system-x86 busybox-static
 	linux-headers-amd64
 	sparse
+	dkms debhelper dh-dkms lintian pkg-config man-db
+	systemd udev util-linux
 )
 
 missing=()

@@ -56,6 +56,7 @@ if [ -e /lib/vmsr/vmsr-emulated.ko ]; then
 	load /lib/vmsr/vmsr-emulated.ko emu_start=4291967296 min_interval_us=20000
 	run emulated/vmsr_energy_test /bin/vmsr_energy_test
 	run emulated/vmsr_test /bin/vmsr_test
+	run emulated/libvmsr_attribution /bin/vmm_attribution_test
 	unload vmsr
 fi
 

@@ -5,8 +5,9 @@
 # programs and the module flavours.
 #
 # usage: mkinitramfs.sh OUT.cpio.gz TESTDIR [KO:NAME ...]
-#   Copies every program in TESTDIR to /bin, and each KO to /lib/vmsr/NAME.
-#   VMSR_INIT names another /init (default: init.sh beside this script).
+#   Copies every program in TESTDIR (none if it is '') to /bin, and each KO
+#   to /lib/vmsr/NAME. VMSR_INIT names another /init (default: init.sh
+#   beside this script); VMSR_OVERLAY names a tree copied over the root.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -19,9 +20,10 @@ chmod 0755 "$root"	# mktemp made it 0700: unprivileged tests could not reach /de
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/vmsr}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "${VMSR_INIT:-$here/init.sh}" "$root/init"
-for prog in "$tests"/*; do
+for prog in ${tests:+"$tests"/*}; do
 	[ -x "$prog" ] && [ -f "$prog" ] && cp "$prog" "$root/bin/"
 done
+[ -z "${VMSR_OVERLAY:-}" ] || cp -a "$VMSR_OVERLAY/." "$root/"
 for spec in "$@"; do
 	cp "${spec%%:*}" "$root/lib/vmsr/${spec##*:}"
 done

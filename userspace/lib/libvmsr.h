@@ -16,32 +16,39 @@
 extern "C" {
 #endif
 
+/*
+ * The library's exported functions: it is built with -fvisibility=hidden, so
+ * a function is part of libvmsr.so only if its declaration here carries
+ * VMSR_API.
+ */
+#define VMSR_API __attribute__((visibility("default")))
+
 #define VMSR_DEVICE_PATH "/dev/vmsr"
 
 /* Opens @path (NULL: /dev/vmsr). Returns a file descriptor or -errno. */
-int vmsr_open(const char *path);
+VMSR_API int vmsr_open(const char *path);
 
 /* VMSR_IOC_INFO; @cpu_map (may be NULL) receives @cpu_map_len entries at most. */
-int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cpu_map_len);
+VMSR_API int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cpu_map_len);
 
 /* VMSR_IOC_READ over @count entries. */
-int vmsr_read_msrs(int fd, struct vmsr_read_entry *entries, uint32_t count);
+VMSR_API int vmsr_read_msrs(int fd, struct vmsr_read_entry *entries, uint32_t count);
 
 /* VMSR_IOC_SAMPLE; on success *start_ns and *end_ns (may be NULL) bracket the call. */
-int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
+VMSR_API int vmsr_sample(int fd, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
 		struct vmsr_task_sample *tasks, uint32_t nr_tasks,
 		uint64_t *start_ns, uint64_t *end_ns);
 
 /* The same, with VMSR_SAMPLE_F_* @flags. */
-int vmsr_sample_flags(int fd, uint32_t flags, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
+VMSR_API int vmsr_sample_flags(int fd, uint32_t flags, struct vmsr_pkg_sample *pkgs, uint32_t nr_pkgs,
 		      struct vmsr_task_sample *tasks, uint32_t nr_tasks,
 		      uint64_t *start_ns, uint64_t *end_ns);
 
 /* Joules per counter step, from INFO's energy_unit_shift. */
-double vmsr_joules_per_step(const struct vmsr_info *info);
+VMSR_API double vmsr_joules_per_step(const struct vmsr_info *info);
 
 /* A one-line explanation of an error from vmsr_open() that tells what to do. */
-const char *vmsr_open_hint(int err);
+VMSR_API const char *vmsr_open_hint(int err);
 
 /*
  * The sampler: virtual RAPL MSRs for a VMM's guest.
@@ -52,7 +59,7 @@ const char *vmsr_open_hint(int err);
  *
  * Each tick makes exactly one VMSR_IOC_SAMPLE call, which returns every host
  * package's energy counters and every registered thread's CPU time, read
- * together. Then, for each host package P and each energy domain:
+ * together; with VMSR_SAMPLE_F_FRESH where the kernel supports it. Then, for each host package P and each energy domain:
  *
  *   dE(P)       = (counter now - counter before) mod 2^32, in joules: a
  *                 counter that wrapped once is corrected, not dropped
@@ -136,45 +143,45 @@ struct vmsr_vpackage_stats {
 };
 
 /* Opens the device and reads its topology. Returns 0 or -errno. */
-int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out);
+VMSR_API int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out);
 
 /* Stops the sampler's thread if running, closes the device, frees @s. */
-void vmsr_sampler_free(struct vmsr_sampler *s);
+VMSR_API void vmsr_sampler_free(struct vmsr_sampler *s);
 
 /* Registers vCPU @vcpu, run by host thread @tid, in virtual package @vpackage. */
-int vmsr_sampler_add_vcpu(struct vmsr_sampler *s, uint32_t vcpu, int tid, uint32_t vpackage);
+VMSR_API int vmsr_sampler_add_vcpu(struct vmsr_sampler *s, uint32_t vcpu, int tid, uint32_t vpackage);
 
 /* Unregisters a vCPU (hot-unplug); its energy stays in its virtual package. */
-int vmsr_sampler_remove_vcpu(struct vmsr_sampler *s, uint32_t vcpu);
+VMSR_API int vmsr_sampler_remove_vcpu(struct vmsr_sampler *s, uint32_t vcpu);
 
 /* Registers or unregisters a non-vCPU thread of the VMM. */
-int vmsr_sampler_add_thread(struct vmsr_sampler *s, int tid);
-int vmsr_sampler_remove_thread(struct vmsr_sampler *s, int tid);
+VMSR_API int vmsr_sampler_add_thread(struct vmsr_sampler *s, int tid);
+VMSR_API int vmsr_sampler_remove_thread(struct vmsr_sampler *s, int tid);
 
 /* One tick now. 0, -EAGAIN (counters not refreshed yet) or -errno. */
-int vmsr_sampler_tick(struct vmsr_sampler *s);
+VMSR_API int vmsr_sampler_tick(struct vmsr_sampler *s);
 
 /*
  * Ticks every @interval_ms on a thread of the library's own, with all
  * signals blocked, until vmsr_sampler_stop(). Returns 0 or -errno.
  */
-int vmsr_sampler_start(struct vmsr_sampler *s, uint32_t interval_ms);
-void vmsr_sampler_stop(struct vmsr_sampler *s);
+VMSR_API int vmsr_sampler_start(struct vmsr_sampler *s, uint32_t interval_ms);
+VMSR_API void vmsr_sampler_stop(struct vmsr_sampler *s);
 
 /*
  * The virtual MSR @msr (VMSR_MSR_*) of virtual package @vpackage, or of the
  * package vCPU @vcpu belongs to. Lock-free. Returns 0, -EINVAL for a bad
  * package or unregistered vCPU, or -ENOENT for an MSR the host lacks.
  */
-int vmsr_sampler_read_msr(const struct vmsr_sampler *s, uint32_t vpackage,
+VMSR_API int vmsr_sampler_read_msr(const struct vmsr_sampler *s, uint32_t vpackage,
 			  uint32_t msr, uint64_t *value);
-int vmsr_sampler_read_vcpu_msr(const struct vmsr_sampler *s, uint32_t vcpu,
+VMSR_API int vmsr_sampler_read_vcpu_msr(const struct vmsr_sampler *s, uint32_t vcpu,
 			       uint32_t msr, uint64_t *value);
 
 /* Statistics, for tools and tests. Return 0 or -EINVAL. */
-int vmsr_sampler_vcpu_stats(struct vmsr_sampler *s, uint32_t vcpu,
+VMSR_API int vmsr_sampler_vcpu_stats(struct vmsr_sampler *s, uint32_t vcpu,
 			    struct vmsr_vcpu_stats *st);
-int vmsr_sampler_vpackage_stats(struct vmsr_sampler *s, uint32_t vpackage,
+VMSR_API int vmsr_sampler_vpackage_stats(struct vmsr_sampler *s, uint32_t vpackage,
 				struct vmsr_vpackage_stats *st);
 
 #ifdef __cplusplus

@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The Debian packages from make deb, as root: dpkg -i installs them and
+# vmsr-dkms's postinst builds and installs the module for KVER; vmsrstat
+# runs against the packaged libvmsr0, and installed_lib_test.c builds with
+# `pkg-config --cflags --libs vmsr` from libvmsr-dev. dpkg --purge then
+# removes them, and nothing of vmsr may be left: no DKMS tree, no module.
+# Refuses to run where vmsr is installed already.
+#
+# usage: deb-check.sh DEBDIR KVER
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=selftests/dkms-state.sh
+. "$top/selftests/dkms-state.sh"
+
+[ $# = 2 ] || fail "usage: deb-check.sh DEBDIR KVER"
+debdir=$1 kver=$2
+
+require_clean
+work=$(mktemp -d)
+trap 'cleanup; rm -rf "$work"' EXIT
+
+debs=()
+for p in "${packages[@]}"; do
+	debs+=("$(ls "$debdir/${p}_${version}_"*.deb)")
+done
+dpkg -i "${debs[@]}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i failed"; }
+expect_installed "$kver"
+for f in /usr/lib/udev/rules.d/60-vmsr.rules /usr/lib/modules-load.d/vmsr.conf; do
+	[ -e "$f" ] || fail "$f is missing"
+done
+man -w 4 vmsr >/dev/null
+man -w 1 vmsrstat >/dev/null
+
+vmsrstat --help | grep '^usage: vmsrstat' >/dev/null
+ldd /usr/bin/vmsrstat | grep 'libvmsr.so.0 => /[^ ]*/libvmsr.so.0 ' >/dev/null ||
+	fail "vmsrstat does not use the packaged libvmsr.so.0"
+read -ra flags <<<"$(pkg-config --cflags --libs vmsr)"
+gcc -Wall -Werror -o "$work/prog" "$top/selftests/installed_lib_test.c" "${flags[@]}"
+"$work/prog"
+
+dpkg --purge "${packages[@]}" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg --purge failed"; }
+expect_gone "$kver"
