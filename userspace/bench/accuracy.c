@@ -305,44 +305,48 @@ static int accuracy_one(const struct bench_config *cfg, unsigned int j, struct r
  */
 #define FRESHNESS_READS	200
 
-static void freshness_one(const struct bench_config *cfg, const struct duty_thread *d,
+static bool freshness_one(const struct bench_config *cfg, const struct duty_thread *d,
 			  uint32_t flags, double *median_us, double *max_us)
 {
 	double lag[FRESHNESS_READS];
 	struct vmsr_method m;
 	unsigned int i;
 
-	*median_us = *max_us = -1;
 	if (vmsr_method_open(&m, cfg->device, &d->tid, 1, flags))
-		return;
+		return false;
 	for (i = 0; i < FRESHNESS_READS; i++) {
 		if (vmsr_method_tick(&m)) {
 			vmsr_method_close(&m);
-			return;
+			return false;
 		}
 		lag[i] = ((double)now_ns(d->clock) - m.tasks[0].cpu_ns) / 1e3;
 	}
 	vmsr_method_close(&m);
 	*median_us = median(lag, FRESHNESS_READS);
 	*max_us = max_of(lag, FRESHNESS_READS);
+	return true;
 }
 
 static void freshness(const struct bench_config *cfg)
 {
 	static const unsigned int full = 100;
 	struct duty_thread d;
-	double fm, fx, sm, sx;
+	double fm, fx, sm = -1, sx = -1;
+	bool fresh;
 
 	if (duty_start(&d, 1, &full))
 		return;
 	usleep(20000);
-	freshness_one(cfg, &d, VMSR_SAMPLE_F_FRESH, &fm, &fx);
+	fresh = freshness_one(cfg, &d, VMSR_SAMPLE_F_FRESH, &fm, &fx);
 	freshness_one(cfg, &d, 0, &sm, &sx);
 	duty_stop(&d, 1);
 	free(d.log);
-	printf("   A busy thread's cpu_ns, then its own CPU clock: behind by median / max\n"
-	       "   %.1f / %.1f us with F_FRESH, %.1f / %.1f us without (%u reads each)\n\n",
-	       fm, fx, sm, sx, FRESHNESS_READS);
+	printf("   A busy thread's cpu_ns, then its own CPU clock: behind by median / max\n");
+	if (fresh)
+		printf("   %.1f / %.1f us with F_FRESH,", fm, fx);
+	else
+		printf("   (F_FRESH n/a)");
+	printf(" %.1f / %.1f us without (%u reads each)\n\n", sm, sx, FRESHNESS_READS);
 }
 
 int accuracy_section(const struct bench_config *cfg, struct bench_summary *sum)
