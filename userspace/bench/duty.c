@@ -3,10 +3,16 @@
  * vmsr-bench: threads busy a fixed share of every 10 ms period until told
  * to stop, and the ground truth of section 2: each thread reads its own
  * CLOCK_THREAD_CPUTIME_ID, with CLOCK_MONOTONIC around it (at most 20 us
- * apart), at least every 50 us while busy and just before and after each
- * sleep, into a log. Its CPU time at any instant is interpolated between
- * the two log entries around it: at most 50 us apart while it runs, and
- * equal (but for the wake-up) while it sleeps.
+ * apart), just after each wake-up, just before each sleep, and every 20 ms
+ * while busy, into a log. Its CPU time at any instant is interpolated
+ * between the two log entries around it: between them it either ran all
+ * along or slept all along (but for the switches).
+ *
+ * Not more often: reading one's own CPU clock makes the kernel charge the
+ * running slice (task_sched_runtime() calls update_curr()), which would make
+ * the times /proc and a SAMPLE without F_FRESH report look fresher than they
+ * are. A switch charges the slice anyway, and every 20 ms is five ticks
+ * apart at HZ=250.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +25,7 @@
 #include "bench.h"
 
 #define DUTY_PERIOD_NS	(10 * NSEC_PER_MSEC)
-#define DUTY_LOG_NS	(50 * NSEC_PER_USEC)
+#define DUTY_LOG_NS	(20 * NSEC_PER_MSEC)
 #define DUTY_WINDOW_NS	(20 * NSEC_PER_USEC)
 
 /*
@@ -72,11 +78,9 @@ static void *duty_thread(void *arg)
 			period = now;
 
 		while (now - period < busy) {
-			duty_log(d, false);
-			do
-				now = now_ns(CLOCK_MONOTONIC);
-			while (now - d->log[d->len - 1].at_ns < DUTY_LOG_NS &&
-			       now - period < busy);
+			if (now - d->log[d->len - 1].at_ns >= DUTY_LOG_NS)
+				duty_log(d, false);
+			now = now_ns(CLOCK_MONOTONIC);
 		}
 		period += DUTY_PERIOD_NS;
 		if (busy < DUTY_PERIOD_NS) {
