@@ -254,6 +254,12 @@ static void vmsr_split_runtime_test(struct kunit *test)
 	vmsr_split_runtime(U64_MAX - 1, &ut, &st);
 	KUNIT_EXPECT_EQ(test, ut, U64_MAX / 2);
 	KUNIT_EXPECT_EQ(test, ut + st, U64_MAX - 1);
+	/* Sampled times above the runtime. */
+	ut = 3000;
+	st = 1000;
+	vmsr_split_runtime(40, &ut, &st);
+	KUNIT_EXPECT_EQ(test, ut, 30);
+	KUNIT_EXPECT_EQ(test, st, 10);
 }
 
 /*

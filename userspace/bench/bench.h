@@ -19,6 +19,15 @@
 #define NSEC_PER_MSEC	1000000ULL
 #define NSEC_PER_USEC	1000ULL
 
+/*
+ * Section 2 dates every reading by CLOCK_MONOTONIC read before and after it.
+ * A reading that took longer than this (its thread was preempted, or its
+ * vCPU stopped by the host) is taken again, up to WINDOW_TRIES times, so
+ * that its instant is known to within this.
+ */
+#define WINDOW_NS	(100 * NSEC_PER_USEC)
+#define WINDOW_TRIES	8
+
 /* util.c */
 uint64_t now_ns(clockid_t clk);
 void sleep_until(uint64_t mono_ns);

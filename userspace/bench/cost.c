@@ -66,10 +66,8 @@ static int cost_one(const struct bench_config *cfg, unsigned int n, uint32_t fla
 		    struct cost_row *row)
 {
 	unsigned int per_block = (cfg->cost_ticks + COST_BLOCKS - 1) / COST_BLOCKS;
-	double *a = xcalloc(COST_BLOCKS * per_block, sizeof(*a));
-	double *b = xcalloc(COST_BLOCKS * per_block, sizeof(*b));
-	double *cl = xcalloc(COST_BLOCKS * per_block, sizeof(*cl));
 	unsigned int na = 0, nb = 0, nc = 0, r;
+	double *a, *b, *cl;
 	struct cost_ctx c;
 	struct pool pool;
 	int ret;
@@ -89,6 +87,9 @@ static int cost_one(const struct bench_config *cfg, unsigned int n, uint32_t fla
 		goto out;
 	}
 	clock_method_open(&c.cm, pool.clocks, n, false);
+	a = xcalloc(COST_BLOCKS * per_block, sizeof(*a));
+	b = xcalloc(COST_BLOCKS * per_block, sizeof(*b));
+	cl = xcalloc(COST_BLOCKS * per_block, sizeof(*cl));
 	/* The first QEMU tick has no iteration to end. */
 	ret = qemu_method_begin(&c.qm);
 	pin_self(true);
@@ -104,14 +105,14 @@ static int cost_one(const struct bench_config *cfg, unsigned int n, uint32_t fla
 		fprintf(stderr, "vmsr-bench: /proc lists %u threads, not %u\n", c.qm.nr, n);
 		ret = -1;
 	}
+	free(a);
+	free(b);
+	free(cl);
 	clock_method_close(&c.cm);
 out:
 	qemu_method_close(&c.qm);
 	vmsr_method_close(&c.vm);
 	pool_stop(&pool);
-	free(a);
-	free(b);
-	free(cl);
 	return ret;
 }
 

@@ -188,22 +188,36 @@ static struct qemu_thread *thread_on(struct qemu_method *m, unsigned int pkg)
 	return NULL;
 }
 
+/* With m->timed, a stat read dated by CLOCK_MONOTONIC around it (WINDOW_NS). */
+static int timed_read_stat(struct qemu_method *m, struct qemu_thread *t, int which)
+{
+	uint64_t before, after;
+	int tries = 0, ret;
+
+	if (!m->timed)
+		return read_stat(m, t, which);
+	do {
+		before = now_ns(CLOCK_MONOTONIC);
+		ret = read_stat(m, t, which);
+		after = now_ns(CLOCK_MONOTONIC);
+	} while (!ret && after - before > WINDOW_NS && ++tries < WINDOW_TRIES);
+	t->at_ns[which] = before + (after - before) / 2;
+	return ret;
+}
+
 static void read_stats(struct qemu_method *m, int which)
 {
 	unsigned int i;
 
 	for (i = 0; i < m->nr; i++) {
 		struct qemu_thread *t = &m->th[i];
-		uint64_t before = m->timed ? now_ns(CLOCK_MONOTONIC) : 0;
 
-		if (read_stat(m, t, which))
+		if (timed_read_stat(m, t, which))
 			continue;
 		if (which == 0)
 			t->pkg = package_of(t->cpu);
 		else
 			t->ended = true;
-		if (m->timed)
-			t->at_ns[which] = before + (now_ns(CLOCK_MONOTONIC) - before) / 2;
 	}
 }
 
