@@ -50,8 +50,9 @@ klog_rest() {
 	dmesg
 }
 
+# kmemleak scans only at the end (see below), not in the middle of a test.
 kmemleak=/sys/kernel/debug/kmemleak
-[ -e $kmemleak ] && echo clear >$kmemleak
+[ -e $kmemleak ] && echo scan=off >$kmemleak
 
 if [ -e /lib/vmsr/vmsr_kunit.ko ]; then
 	load /lib/vmsr/vmsr_kunit.ko
@@ -91,8 +92,10 @@ if [ -e /lib/vmsr/vmsr.ko ]; then
 fi
 
 if [ -e $kmemleak ]; then
-	# kmemleak ignores objects younger than 5 s.
+	# kmemleak ignores objects younger than 5 s, and reports one only when two
+	# scans in a row find it unreferenced and unchanged.
 	sleep 6
+	echo scan >$kmemleak
 	echo scan >$kmemleak
 	run kmemleak cat $kmemleak
 fi
