@@ -4,9 +4,11 @@
  * offline and come back, and short-lived threads come and go.
  *
  * For STRESS_SECONDS (VMSR_STRESS_SECONDS overrides it), NR_CALLERS threads
- * issue back to back a SAMPLE of every package and of four TIDs (their own,
- * another caller's, the main thread's and the newest short-lived thread's),
- * and a READ of every whitelisted MSR on every CPU and every package. One
+ * issue a SAMPLE of every package and of four TIDs (their own, another
+ * caller's, the main thread's and the newest short-lived thread's), and a
+ * READ of every whitelisted MSR on every CPU and every package, then pause
+ * for CALLER_PAUSE_US: without the pause, under TCG, they starve CPU hotplug
+ * of the vCPUs it needs to stop, and it hardly ever completes. One
  * thread takes CPUs 1 to 3 offline and online, one at a time and all
  * together; another starts threads that exit at once. Every call must return
  * 0 and every result be one the README allows for that entry: -ENXIO only for
@@ -22,6 +24,7 @@
 
 #define STRESS_SECONDS 15
 #define NR_CALLERS 16
+#define CALLER_PAUSE_US 1000
 #define FIRST_HOTPLUG_CPU 1
 #define LAST_HOTPLUG_CPU 3
 
@@ -176,6 +179,7 @@ static void *caller(void *p)
 	while (pkgs && e && want && !st->stop) {
 		sample(st, a->id, pkgs, t);
 		read_all(st, a->id, e, want);
+		usleep(CALLER_PAUSE_US);
 	}
 	if (!pkgs || !e || !want)
 		bad(st, a->id, "calloc", 0, -ENOMEM);
