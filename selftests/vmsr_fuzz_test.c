@@ -788,15 +788,35 @@ static void check_sample(struct worker *w, const struct call *c)
 	}
 }
 
+/* The errors in @set by name, for the log. */
+static const char *names(vmsr_errset set, char *buf, size_t len)
+{
+	static const struct { int err; const char *name; } known[] = {
+		{ 0, "0" }, { ENOTTY, "ENOTTY" }, { EINVAL, "EINVAL" }, { E2BIG, "E2BIG" },
+		{ EFAULT, "EFAULT" }, { EPERM, "EPERM" }, { ENOMEM, "ENOMEM" },
+	};
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < ARRAY_SIZE(known); i++)
+		if (set & VMSR_ERR(known[i].err))
+			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s",
+				 buf[0] ? "|" : "", known[i].name);
+	return buf;
+}
+
 static void check(struct worker *w, const struct call *c, int ret)
 {
+	static const char *const op_name[NR_OPS] = { "random command", "INFO", "READ", "SAMPLE" };
+	char allowed[64];
+
 	w->st->calls++;
 	w->st->ret[ret <= 0 && ret > -64 ? -ret : 64]++;
 	if (!vmsr_errset_has(VMSR_CALL_ERRORS, ret))
 		w->st->outside_table++;
 	if (!vmsr_errset_has(c->errors, ret)) {
-		note(w, "op %d cmd %#x defects %#x: returned %d, allowed %#llx",
-		     c->op, c->cmd, c->defects, ret, (unsigned long long)c->errors);
+		note(w, "%s, cmd %#x, defects %#x: returned %d, allowed %s", op_name[c->op],
+		     c->cmd, c->defects, ret, names(c->errors, allowed, sizeof(allowed)));
 		return;
 	}
 	if (ret)
