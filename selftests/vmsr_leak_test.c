@@ -43,7 +43,7 @@ struct area {
 
 /* Shared with the children of the tests, and between tests (each runs in its own process). */
 static struct totals {
-	uint64_t calls, dirty;
+	uint64_t calls, dirty, start_ns;
 } *totals;
 
 static void __attribute__((constructor)) totals_init(void)
@@ -52,6 +52,7 @@ static void __attribute__((constructor)) totals_init(void)
 		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (totals == MAP_FAILED)
 		abort();
+	totals->start_ns = vmsr_now_ns();
 }
 
 static struct area area_new(size_t size)
@@ -576,6 +577,8 @@ TEST_F(leak, totals)
 {
 	NEED_FIXTURE();
 
+	TH_LOG("REPORT leak: %llu calls checked in %.1f s", (unsigned long long)totals->calls,
+	       (vmsr_now_ns() - totals->start_ns) / 1e9);
 	TH_LOG("SUMMARY leak: calls_checked=%llu dirty_bytes=%llu",
 	       (unsigned long long)totals->calls, (unsigned long long)totals->dirty);
 	EXPECT_GT(totals->calls, 0);
