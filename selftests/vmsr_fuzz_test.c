@@ -170,9 +170,8 @@ enum place {
 struct slot {
 	char *heap;
 	char *unaligned;
-	char *hole;		/* an unmapped page, with @bytes mapped before it */
+	char *hole;		/* an unmapped page, with the slot's size mapped before it */
 	char *rw, *ro;		/* two views of one memfd */
-	size_t bytes;
 };
 
 struct placed {
@@ -197,7 +196,6 @@ static int slot_init(struct slot *s, size_t bytes)
 	char *edge;
 	int fd;
 
-	s->bytes = bytes;
 	s->heap = aligned_alloc(64, bytes);
 	s->unaligned = aligned_alloc(64, bytes + 64);
 	edge = mmap(NULL, bytes + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
