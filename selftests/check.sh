@@ -5,7 +5,8 @@
 #
 #   1. installs what is missing (deps.sh), checks the ABI layout, builds userspace
 #   2. builds the kernels it needs, cached under ~/.cache/vmsr by config
-#   3. builds every module flavour with W=1 against 5.10, 6.1, 6.12 and 7.2
+#   3. builds every module flavour with W=1 against 5.10, 6.1, 6.12 and 7.2,
+#      and checks that none of them can write an MSR
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
 #      and runs KUnit and the kselftests there
@@ -103,6 +104,9 @@ for f in production emulated kunit; do
 	build 6.1-debug "$k61" $f
 	build 7.2-debug "$k72" $f
 done
+
+# No ioctl writes an MSR: no code in any vmsr.ko built above can.
+step no-msr-write "$top/selftests/no-msr-write.sh" "$out"/*/{production,emulated}/vmsr.ko
 
 step lint "$top/selftests/lint.sh"
 

@@ -37,7 +37,7 @@ else
 fi
 
 # sparse, through kbuild, in a private copy of the sources.
-copy=$cache/build/lint
+copy=${VMSR_BUILD:-$cache/build}/lint
 "$top/selftests/vm/build-module.sh" "$kdir" production "$copy" >/dev/null 2>&1 || true
 out=$(make -C "$kdir" M="$copy" C=2 modules 2>&1 || true)
 if grep -E 'warning:|error:' <<<"$out"; then

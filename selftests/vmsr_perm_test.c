@@ -76,6 +76,36 @@ static pid_t park(uid_t uid)
 	return pid;
 }
 
+/*
+ * A process of USER_UID with these effective and saved uids, as a setuid
+ * program leaves them, that waits to be killed; -1 if it could not be set up.
+ */
+static pid_t park_setuid(uid_t euid, uid_t suid)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(USER_UID) || setresuid(USER_UID, euid, suid) ||
+		    write(ready[1], "", 1) != 1)
+			_exit(100);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid;
+}
+
 FIXTURE(node) {
 	struct stat orig;
 	const char *skip;
@@ -165,6 +195,30 @@ TEST_F(node, unprivileged_caller_reads_own_and_same_uid_tasks_only)
 	kill(other, SIGKILL);
 	waitpid(same, NULL, 0);
 	waitpid(other, NULL, 0);
+}
+
+/* Real uid alone is not enough: each of the three must be the caller's. */
+TEST_F(node, unprivileged_caller_cannot_read_a_process_that_keeps_root_as_a_uid)
+{
+	gid_t kvm[] = { KVM_GID };
+	pid_t setuid_root, saved_root;
+
+	NEED_FIXTURE();
+
+	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
+	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
+	setuid_root = park_setuid(0, 0);		/* a setuid-root program running */
+	saved_root = park_setuid(USER_UID, 0);		/* one that can switch back to root */
+	ASSERT_GT(setuid_root, 0);
+	ASSERT_GT(saved_root, 0);
+
+	EXPECT_EQ(EACCES, as_user(USER_UID, kvm, 1, sample_tid, &setuid_root));
+	EXPECT_EQ(EACCES, as_user(USER_UID, kvm, 1, sample_tid, &saved_root));
+
+	kill(setuid_root, SIGKILL);
+	kill(saved_root, SIGKILL);
+	waitpid(setuid_root, NULL, 0);
+	waitpid(saved_root, NULL, 0);
 }
 
 TEST_HARNESS_MAIN

@@ -36,6 +36,63 @@ static inline uint64_t vmsr_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/*
+ * The README's error table as sets: bit e set means -e may come back, bit 0
+ * means success. An ioctl itself returns 0 or one of VMSR_CALL_ERRORS; an
+ * entry's result holds 0 or one of VMSR_ENTRY_ERRORS.
+ */
+typedef uint64_t vmsr_errset;
+#define VMSR_ERR(e)	(1ULL << (e))
+#define VMSR_CALL_ERRORS (VMSR_ERR(0) | VMSR_ERR(ENOTTY) | VMSR_ERR(EINVAL) | VMSR_ERR(E2BIG) | \
+			  VMSR_ERR(EFAULT) | VMSR_ERR(EPERM) | VMSR_ERR(ENOMEM))
+#define VMSR_ENTRY_ERRORS (VMSR_ERR(0) | VMSR_ERR(ENXIO) | VMSR_ERR(EIO) | VMSR_ERR(ENODEV) | \
+			   VMSR_ERR(ESRCH) | VMSR_ERR(EACCES))
+
+/* Whether @ret, 0 or -errno, is in @set. */
+static inline int vmsr_errset_has(vmsr_errset set, int ret)
+{
+	return ret <= 0 && ret > -64 && (set & VMSR_ERR(-ret));
+}
+
+/* What an entry for a domain INFO reports present may hold, and for one it does not. */
+static inline vmsr_errset vmsr_domain_expect(const struct vmsr_info *info, int domain)
+{
+	return info->domains & VMSR_DOMAIN_BIT(domain) ?
+	       VMSR_ERR(0) | VMSR_ERR(EIO) : VMSR_ERR(ENODEV);
+}
+
+/* A whitelisted MSR, and the results a read of it on an online CPU may get. */
+struct vmsr_msr_rule {
+	uint32_t msr;
+	vmsr_errset expect;
+};
+
+#define VMSR_MAX_MSR_RULES 8
+
+/* The README's whitelist for @info's vendor, into @r; returns how many. */
+static inline unsigned int vmsr_msr_rules(const struct vmsr_info *info, struct vmsr_msr_rule *r)
+{
+	const vmsr_errset plain = VMSR_ERR(0) | VMSR_ERR(EIO);
+	struct vmsr_msr_rule *start = r;
+
+	if (info->vendor == VMSR_VENDOR_INTEL) {
+		*r++ = (struct vmsr_msr_rule){ 0x606, plain };
+		*r++ = (struct vmsr_msr_rule){ 0x610, plain };
+		*r++ = (struct vmsr_msr_rule){ 0x611, vmsr_domain_expect(info, VMSR_DOMAIN_PKG) };
+		*r++ = (struct vmsr_msr_rule){ 0x614, plain };
+		*r++ = (struct vmsr_msr_rule){ 0x619, vmsr_domain_expect(info, VMSR_DOMAIN_DRAM) };
+		*r++ = (struct vmsr_msr_rule){ 0x639, vmsr_domain_expect(info, VMSR_DOMAIN_CORE) };
+		*r++ = (struct vmsr_msr_rule){ 0x641, vmsr_domain_expect(info, VMSR_DOMAIN_UNCORE) };
+		*r++ = (struct vmsr_msr_rule){ 0x64d, vmsr_domain_expect(info, VMSR_DOMAIN_PSYS) };
+	} else if (info->vendor != VMSR_VENDOR_UNKNOWN) {
+		*r++ = (struct vmsr_msr_rule){ 0xc0010299, plain };
+		/* The per-core counter: INFO does not say whether it is there. */
+		*r++ = (struct vmsr_msr_rule){ 0xc001029a, plain | VMSR_ERR(ENODEV) };
+		*r++ = (struct vmsr_msr_rule){ 0xc001029b, vmsr_domain_expect(info, VMSR_DOMAIN_PKG) };
+	}
+	return r - start;
+}
+
 /* ioctl() that returns -errno instead of -1. */
 static inline int vmsr_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -128,6 +185,22 @@ static inline int vmsr_set_param(const char *name, long val)
 	ret = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
 	if (fclose(f))
 		ret = -errno;
+	return ret;
+}
+
+/* Takes @cpu offline (0) or brings it back (1); -errno if that is not possible. */
+static inline int vmsr_set_cpu_online(unsigned int cpu, int online)
+{
+	char path[96];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/online", cpu);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, online ? "1\n" : "0\n", 2) != 2)
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 

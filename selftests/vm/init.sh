@@ -12,8 +12,28 @@ unload() {
 	rmmod "$1" >&3 2>&1 || say "### unload-failed $1"
 }
 
+# phase NAME COMMAND...: a test whose kernel log is checked on its own. Its
+# block is followed by "NAME/dmesg", the log of its run only; what is logged
+# outside phases collects in $klog for the final "dmesg" block. The host scans
+# each line of the log once.
+klog=/tmp/kernel.log
+phase() {
+	dmesg -c >>$klog
+	run "$@"
+	run "$1/dmesg" dmesg -c
+}
+
+klog_rest() {
+	cat $klog
+	dmesg
+}
+
+# kmemleak scans only at the end (see below), not in the middle of a test.
 kmemleak=/sys/kernel/debug/kmemleak
-[ -e $kmemleak ] && echo clear >$kmemleak
+if [ -e $kmemleak ]; then
+	echo scan=off >$kmemleak
+	echo clear >$kmemleak
+fi
 
 if [ -e /lib/vmsr/vmsr_kunit.ko ]; then
 	load /lib/vmsr/vmsr_kunit.ko
@@ -26,6 +46,12 @@ if [ -e /lib/vmsr/vmsr.ko ]; then
 	run production/vmsr_test /bin/vmsr_test
 	run production/vmsr_perm_test /bin/vmsr_perm_test
 	run production/vmsr_energy_test /bin/vmsr_energy_test
+	phase production/vmsr_leak_test /bin/vmsr_leak_test
+	phase production/vmsr_stress_test /bin/vmsr_stress_test
+	# One fuzz run per VM: of the emulated build where there is one (it has
+	# energy counters to read), else of this one.
+	[ -e /lib/vmsr/vmsr-emulated.ko ] ||
+		phase production/vmsr_fuzz_test /bin/vmsr_fuzz_test
 	unload vmsr
 fi
 
@@ -35,16 +61,27 @@ if [ -e /lib/vmsr/vmsr-emulated.ko ]; then
 	run emulated/vmsr_energy_test /bin/vmsr_energy_test
 	run emulated/vmsr_test /bin/vmsr_test
 	run emulated/libvmsr_attribution /bin/vmm_attribution_test
+	phase emulated/vmsr_leak_test /bin/vmsr_leak_test
+	phase emulated/vmsr_stress_test /bin/vmsr_stress_test
+	phase emulated/vmsr_fuzz_test /bin/vmsr_fuzz_test
 	unload vmsr
 fi
 
+if [ -e /lib/vmsr/vmsr.ko ]; then
+	# Loads and unloads the production module itself.
+	export VMSR_KO=/lib/vmsr/vmsr.ko
+	phase reload/vmsr_reload_test /bin/vmsr_reload_test
+fi
+
 if [ -e $kmemleak ]; then
-	# kmemleak ignores objects younger than 5 s.
+	# kmemleak ignores objects younger than 5 s, and reports one only when two
+	# scans in a row find it unreferenced and unchanged.
 	sleep 6
+	echo scan >$kmemleak
 	echo scan >$kmemleak
 	run kmemleak cat $kmemleak
 fi
-run dmesg dmesg
+run dmesg klog_rest
 say "### done"
 sync
 reboot -f

@@ -5,7 +5,12 @@
 # "COUNTS passed failed skipped". Set LABEL with -v label=...
 #
 # Blocks: TAP from kselftest programs, KTAP from KUnit (subtests count),
-# kmemleak's report, and dmesg, which is scanned for splats.
+# kmemleak's report, and kernel logs ("dmesg", and "PHASE/dmesg" after a
+# phase), which are scanned for splats.
+#
+# A test's "SUMMARY name: k=v ..." line is printed as "name: k=v ..." once
+# the kernel log of its phase has been scanned, with "splats=?" replaced by
+# the number of splat lines found there.
 
 function result(kind, name, detail) {
 	printf "%s %s/%s%s\n", kind, label, name, detail == "" ? "" : " " detail
@@ -17,17 +22,23 @@ function result(kind, name, detail) {
 # The serial port turns each newline into CR LF.
 { sub(/\r$/, "") }
 
-/^### begin / { block = $3; fails_in_block = 0; tests_in_block = 0; leaks = 0; next }
+/^### begin / { block = $3; fails_in_block = 0; tests_in_block = 0; leaks = 0; splats = 0; next }
 
 /^### end / {
 	rc = $4; sub(/^rc=/, "", rc)
-	if (block == "dmesg") {
-		if (splats) result("FAIL", "dmesg", splats " kernel splat line(s)")
-		else result("PASS", "dmesg", "no BUG/WARNING/KASAN/UBSAN/lockdep reports")
+	if (block ~ /(^|\/)dmesg$/) {
+		if (splats) result("FAIL", block, splats " kernel splat line(s)")
+		else result("PASS", block, "no BUG/WARNING/KASAN/UBSAN/lockdep reports")
+		for (i = 0; i < nr_summaries; i++) {
+			sub(/splats=\?/, "splats=" splats, summary[i])
+			print summary[i]
+		}
+		nr_summaries = 0
 	} else if (block == "kmemleak") {
 		end_object()
 		if (leaks) result("FAIL", "kmemleak", leaks " unreferenced object(s)")
-		else result("PASS", "kmemleak", "no leaks")
+		else result("PASS", "kmemleak", "no leaks" (boot_objects ? \
+			    " (" boot_objects " from boot ignored)" : ""))
 	} else if (tests_in_block == 0) {
 		result("FAIL", block, "ran no test (rc=" rc ")")
 	} else if (rc != 0 && fails_in_block == 0) {
@@ -42,7 +53,7 @@ function result(kind, name, detail) {
 /^### unload-failed / { result("FAIL", "unload", $3); next }
 /^### done/ { done = 1; next }
 
-block == "dmesg" {
+block ~ /(^|\/)dmesg$/ {
 	if ($0 ~ /BUG:|WARNING:|cut here|KASAN|UBSAN|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|Call Trace:|Oops|general protection fault|sleeping function called from invalid context|hung_task|blocked for more than/) {
 		splats++
 		print "  dmesg: " $0
@@ -52,9 +63,13 @@ block == "dmesg" {
 
 # An object allocated under start_kernel() predates userspace and every
 # module (the 6.1 kernel leaks ACPI caches that way under TCG): listed, not
-# counted. Every other unreferenced object is a leak.
+# counted. Every other unreferenced object is a leak. (pid 0 would not do:
+# an IPI or softirq on an idle CPU allocates as pid 0 too.)
 function end_object() {
-	if (in_object && !boot_time) leaks++
+	if (in_object) {
+		if (boot_time) boot_objects++
+		else leaks++
+	}
 	in_object = 0
 }
 
@@ -85,14 +100,14 @@ block == "kunit" && /^(not )?ok [0-9]+ / {
 	next
 }
 
-# The QEMU end-to-end test's summary line, as it is.
-block != "" && /^qemu-e2e: / { print; next }
-
-# Figures the tests print for the record: TH_LOG("REPORT ...").
-block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line; next }
+# A phase's summary waits for the phase's kernel log: see init.sh's phase().
+block != "" && /SUMMARY / { line = $0; sub(/.*SUMMARY /, "", line); summary[nr_summaries++] = line; next }
 
 # Summary lines for scripts, "topic: key=value ...": passed on as they are.
 block != "" && /^[a-z][a-z0-9-]*: [a-z][a-z0-9_]*=/ { print; next }
+
+# Figures the tests print for the record: TH_LOG("REPORT ...").
+block != "" && /REPORT / { line = $0; sub(/.*REPORT /, "", line); print "  " block ": " line; next }
 
 # Both harness generations announce each test; 6.1 leaves the name off SKIP lines.
 block != "" && /^# +RUN +/ { current = $3 }
