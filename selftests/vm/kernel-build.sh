@@ -21,20 +21,36 @@ hash=$(cat "$frag" "$0" | sha256sum | cut -c1-12)
 out=$cache/kernel/$ver-$(basename "$frag" .config)-$hash
 [ -e "$out/.done" ] && { echo "$out"; exit 0; }
 
+# Every line of the fragment must survive olddefconfig: an option that a
+# dependency rules out is dropped silently, and a debug kernel without its
+# checkers would pass tests it should fail.
+lost_options() {
+	local line lost=0
+	while read -r line; do
+		case $line in
+		CONFIG_*=* | "# CONFIG_"*" is not set") ;;
+		*) continue ;;
+		esac
+		case $line in
+		"# "*) ! grep -q "^${line:2:-11}=" "$out/.config" ;;
+		*) grep -qxF "$line" "$out/.config" ;;
+		esac || { echo "config: lost $line"; lost=1; }
+	done <"$frag"
+	return $lost
+}
+
+# Explicit || return: set -e does not apply inside a function called
+# from the || below.
+build() {
+	make -C "$src" O="$out" tinyconfig || return
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag" || return
+	make -C "$src" O="$out" olddefconfig || return
+	lost_options || return
+	make -C "$src" O="$out" -j"$(nproc)" bzImage modules
+}
+
 mkdir -p "$out"
 log=$out/build.log
-{
-	make -C "$src" O="$out" tinyconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" "$frag"
-	make -C "$src" O="$out" olddefconfig
-	# Every line of the fragment must have survived olddefconfig.
-	missing=0
-	while read -r line; do
-		case $line in CONFIG_*=*) ;; *) continue ;; esac
-		grep -qxF "$line" "$out/.config" || { echo "config: lost $line"; missing=1; }
-	done <"$frag"
-	[ $missing = 0 ]
-	make -C "$src" O="$out" -j"$(nproc)" bzImage modules
-} >"$log" 2>&1 || { tail -40 "$log" >&2; echo "kernel build failed: $log" >&2; exit 1; }
+build >"$log" 2>&1 || { tail -40 "$log" >&2; echo "kernel build failed: $log" >&2; exit 1; }
 touch "$out/.done"
 echo "$out"
