@@ -30,7 +30,6 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "vmsr_util.h"
@@ -892,38 +891,6 @@ static void worker(const struct env *env, int id, uint64_t seed, uint64_t calls,
 
 /* ---- the other processes the calls name ---- */
 
-/* A child of @uid that exits at once (a zombie) or waits to be killed. */
-static pid_t helper(uid_t uid, bool zombie)
-{
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (setgid(uid) || setuid(uid))
-			_exit(100);
-		if (zombie)
-			_exit(0);
-		if (write(ready[1], "", 1) != 1)
-			_exit(101);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	if (pid > 0) {
-		siginfo_t si;
-
-		if (zombie ? waitid(P_PID, pid, &si, WEXITED | WNOWAIT) : read(ready[0], &c, 1) != 1)
-			pid = -1;
-	}
-	close(ready[0]);
-	return pid;
-}
-
 static uint32_t read_pid_max(void)
 {
 	FILE *f = fopen("/proc/sys/kernel/pid_max", "r");
@@ -959,6 +926,17 @@ FIXTURE(fuzz) {
 
 FIXTURE_SETUP(fuzz)
 {
+	/* The other processes the calls name, each held in a helpers[] slot. */
+	static const struct {
+		int slot;
+		uid_t uid;
+		bool zombie;
+	} others[4] = {
+		{ TID_USER_PROC, USER_UID, false },
+		{ TID_OTHER_PROC, OTHER_UID, false },
+		{ TID_USER_ZOMBIE, USER_UID, true },
+		{ TID_OTHER_ZOMBIE, OTHER_UID, true },
+	};
 	struct env *env = &self->env;
 	struct vmsr_info info;
 	uint32_t cpu;
@@ -992,12 +970,13 @@ FIXTURE_SETUP(fuzz)
 	}
 	env->nr_msrs = vmsr_msr_rules(&env->info, env->msrs);
 
-	self->helpers[0] = env->tid[TID_USER_PROC] = helper(USER_UID, false);
-	self->helpers[1] = env->tid[TID_OTHER_PROC] = helper(OTHER_UID, false);
-	self->helpers[2] = env->tid[TID_USER_ZOMBIE] = helper(USER_UID, true);
-	self->helpers[3] = env->tid[TID_OTHER_ZOMBIE] = helper(OTHER_UID, true);
-	for (cpu_i = 0; cpu_i < 4; cpu_i++)
+	for (cpu_i = 0; cpu_i < 4; cpu_i++) {
+		uid_t uid = others[cpu_i].uid;
+
+		self->helpers[cpu_i] = vmsr_spawn_as(uid, uid, uid, others[cpu_i].zombie);
 		ASSERT_GT(self->helpers[cpu_i], 0);
+		env->tid[others[cpu_i].slot] = self->helpers[cpu_i];
+	}
 	env->tid[TID_INIT] = 1;
 	env->pid_max = read_pid_max();
 	env->tid[TID_UNUSED] = unused_tid(self->helpers[3]);

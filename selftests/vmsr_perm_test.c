@@ -62,50 +62,6 @@ static int sample_tid(void *arg)
 	return -t.result;
 }
 
-/* A process of @uid that waits to be killed. */
-static pid_t park(uid_t uid)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		if (setgid(uid) || setuid(uid))
-			_exit(100);
-		pause();
-		_exit(0);
-	}
-	return pid;
-}
-
-/*
- * A process of USER_UID with these effective and saved uids, as a setuid
- * program leaves them, that waits to be killed; -1 if it could not be set up.
- */
-static pid_t park_setuid(uid_t euid, uid_t suid)
-{
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		if (setgid(USER_UID) || setresuid(USER_UID, euid, suid) ||
-		    write(ready[1], "", 1) != 1)
-			_exit(100);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	if (pid > 0 && read(ready[0], &c, 1) != 1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		pid = -1;
-	}
-	close(ready[0]);
-	return pid;
-}
-
 FIXTURE(node) {
 	struct stat orig;
 	const char *skip;
@@ -178,11 +134,10 @@ TEST_F(node, unprivileged_caller_reads_own_and_same_uid_tasks_only)
 
 	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
 	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
-	same = park(USER_UID);
-	other = park(OTHER_UID);
+	same = vmsr_spawn_as(USER_UID, USER_UID, USER_UID, false);
+	other = vmsr_spawn_as(OTHER_UID, OTHER_UID, OTHER_UID, false);
 	ASSERT_GT(same, 0);
 	ASSERT_GT(other, 0);
-	usleep(100 * 1000);	/* let both drop their privileges */
 
 	EXPECT_EQ(0, as_user(USER_UID, kvm, 1, sample_tid, &self_pid));
 	EXPECT_EQ(0, as_user(USER_UID, kvm, 1, sample_tid, &same));
@@ -207,8 +162,8 @@ TEST_F(node, unprivileged_caller_cannot_read_a_process_that_keeps_root_as_a_uid)
 
 	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
 	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
-	setuid_root = park_setuid(0, 0);		/* a setuid-root program running */
-	saved_root = park_setuid(USER_UID, 0);		/* one that can switch back to root */
+	setuid_root = vmsr_spawn_as(USER_UID, 0, 0, false);	/* a setuid-root program running */
+	saved_root = vmsr_spawn_as(USER_UID, USER_UID, 0, false); /* one that can switch back to root */
 	ASSERT_GT(setuid_root, 0);
 	ASSERT_GT(saved_root, 0);
 

@@ -5,13 +5,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,6 +220,50 @@ static inline void vmsr_burn(uint64_t ns)
 		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 		now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 	} while (now - start < ns);
+}
+
+/*
+ * A child with gid @ruid and real, effective and saved uids @ruid, @euid and
+ * @suid (a setuid program leaves them unequal), ready when this returns: it
+ * waits to be killed, or, if @zombie, has exited and is left unreaped. The
+ * caller kills and reaps it. -1 if it could not be set up.
+ */
+static inline pid_t vmsr_spawn_as(uid_t ruid, uid_t euid, uid_t suid, bool zombie)
+{
+	siginfo_t si = { 0 };
+	int ready[2], failed;
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (setgid(ruid) || setresuid(ruid, euid, suid))
+			_exit(100);
+		/* After the uid change, which clears it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (zombie)
+			_exit(0);
+		if (write(ready[1], "", 1) != 1)
+			_exit(101);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (pid > 0) {
+		if (zombie)
+			failed = waitid(P_PID, pid, &si, WEXITED | WNOWAIT) || si.si_status;
+		else
+			failed = read(ready[0], &c, 1) != 1;
+		if (failed) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			pid = -1;
+		}
+	}
+	close(ready[0]);
+	return pid;
 }
 
 #endif /* VMSR_UTIL_H */
