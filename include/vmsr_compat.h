@@ -23,4 +23,13 @@
 				 (cpuid_edx(0x80000007) & BIT(14)))
 #endif
 
+/*
+ * lockdep_assert_cpus_held() exists since 4.13 but modules may call it only
+ * where the kernel exports it, which Kbuild finds out. Elsewhere the
+ * assertion is left out; it only ever warns on lockdep kernels.
+ */
+#ifndef VMSR_HAVE_LOCKDEP_ASSERT_CPUS_HELD
+#define lockdep_assert_cpus_held()	do { } while (0)
+#endif
+
 #endif /* VMSR_COMPAT_H */

@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
+#include "vmsr_compat.h"
 #include "vmsr.h"
 
 struct vmsr_rapl vmsr_rapl;
@@ -134,8 +135,10 @@ static void vmsr_energy_fail(struct vmsr_energy *out, int err)
 /* All package-scope counters of @pkg: -ENXIO if it has no online CPU. */
 void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out)
 {
-	int cpu = pkg < nr_cpu_ids ? vmsr_package_cpu(pkg) : -ENXIO;
+	int cpu;
 
+	lockdep_assert_cpus_held();
+	cpu = pkg < nr_cpu_ids ? vmsr_package_cpu(pkg) : -ENXIO;
 	if (cpu < 0) {
 		vmsr_energy_fail(out, cpu);
 		return;
@@ -145,6 +148,7 @@ void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out)
 
 static int vmsr_target_cpu(u32 target, bool by_pkg)
 {
+	lockdep_assert_cpus_held();
 	if (by_pkg)
 		return target < nr_cpu_ids ? vmsr_package_cpu(target) : -ENXIO;
 	if (target >= nr_cpu_ids || !cpu_online(target))
