@@ -93,6 +93,7 @@ struct env {
 	pid_t tid[NR_TID_KINDS];	/* SELF and SIBLING are set in each worker */
 	uint32_t pid_max;
 	bool root;			/* the worker may read anyone's tasks */
+	bool fresh;			/* SAMPLE takes VMSR_SAMPLE_F_FRESH */
 };
 
 static bool cpu_online_now(unsigned int cpu)
@@ -313,7 +314,7 @@ struct call {
 
 struct stats {
 	uint64_t calls, deep, undocumented, outside_table, entries;
-	uint64_t ret[65];	/* by -return; [64]: anything else */
+	uint64_t ret[65];	/* by err_slot(return) */
 	uint64_t result[65];	/* entry results, the same way */
 	double seconds;
 	char first[4][160];	/* the first undocumented outcomes */
@@ -618,7 +619,8 @@ static void build_sample(struct worker *w, struct call *c, bool deep)
 	uint32_t i;
 
 	memset(s, 0x5a, sizeof(*s));		/* out fields: anything */
-	s->flags = s->pad = 0;
+	s->flags = one_in(&w->rng, 2) ? VMSR_SAMPLE_F_FRESH : 0;
+	s->pad = 0;
 	s->nr_pkgs = s->nr_tasks = 0;
 	if (deep || (c->defects & EARLY)) {
 		/* At least one entry, in either array. */
@@ -634,11 +636,14 @@ static void build_sample(struct worker *w, struct call *c, bool deep)
 		c->errors |= VMSR_ERR(E2BIG);
 	}
 	if (c->defects & D_FIELD) {
+		/* A flag bit other than the one there is, or a pad bit. */
 		if (one_in(&w->rng, 2))
-			s->flags = 1U << below(&w->rng, 32);
+			s->flags |= VMSR_SAMPLE_F_FRESH << (1 + below(&w->rng, 31));
 		else
 			s->pad = 1U << below(&w->rng, 32);
 		c->errors |= VMSR_ERR(EINVAL);
+	} else if ((s->flags & VMSR_SAMPLE_F_FRESH) && !w->env.fresh) {
+		c->errors |= VMSR_ERR(EOPNOTSUPP);
 	}
 	c->n[0] = s->nr_pkgs <= info->max_sample_pkgs ? s->nr_pkgs : 0;
 	c->n[1] = s->nr_tasks <= info->max_sample_tasks ? s->nr_tasks : 0;
@@ -733,10 +738,16 @@ static void build(struct worker *w, struct call *c)
 
 /* ---- checking what came back ---- */
 
+/* Where a return or result is counted: its bit in an errset, or 64 if none. */
+static unsigned int err_slot(int ret)
+{
+	return vmsr_errset_has(~0ULL, ret) ? VMSR_ERR_BIT(-ret) : 64;
+}
+
 static void count_result(struct worker *w, int32_t result)
 {
 	w->st->entries++;
-	w->st->result[result <= 0 && result > -64 ? -result : 64]++;
+	w->st->result[err_slot(result)]++;
 	if (!vmsr_errset_has(VMSR_ENTRY_ERRORS, result))
 		w->st->outside_table++;
 }
@@ -791,6 +802,7 @@ static const char *names(vmsr_errset set, char *buf, size_t len)
 	static const struct { int err; const char *name; } known[] = {
 		{ 0, "0" }, { ENOTTY, "ENOTTY" }, { EINVAL, "EINVAL" }, { E2BIG, "E2BIG" },
 		{ EFAULT, "EFAULT" }, { EPERM, "EPERM" }, { ENOMEM, "ENOMEM" },
+		{ EOPNOTSUPP, "EOPNOTSUPP" },
 	};
 	unsigned int i;
 
@@ -808,7 +820,7 @@ static void check(struct worker *w, const struct call *c, int ret)
 	char allowed[64];
 
 	w->st->calls++;
-	w->st->ret[ret <= 0 && ret > -64 ? -ret : 64]++;
+	w->st->ret[err_slot(ret)]++;
 	if (!vmsr_errset_has(VMSR_CALL_ERRORS, ret))
 		w->st->outside_table++;
 	if (!vmsr_errset_has(c->errors, ret)) {
@@ -938,9 +950,10 @@ FIXTURE_SETUP(fuzz)
 		{ TID_OTHER_ZOMBIE, OTHER_UID, true },
 	};
 	struct env *env = &self->env;
+	struct vmsr_sample probe = { .flags = VMSR_SAMPLE_F_FRESH };
 	struct vmsr_info info;
 	uint32_t cpu;
-	int cpu_i;
+	int cpu_i, fresh;
 
 	memset(self->helpers, 0, sizeof(self->helpers));
 	env->offline_cpu = -1;
@@ -969,6 +982,10 @@ FIXTURE_SETUP(fuzz)
 		}
 	}
 	env->nr_msrs = vmsr_msr_rules(&env->info, env->msrs);
+	/* Kernels with IRQ or steal time accounting refuse it: see the uapi header. */
+	fresh = vmsr_ioctl(env->fd, VMSR_IOC_SAMPLE, &probe);
+	ASSERT_TRUE(fresh == 0 || fresh == -EOPNOTSUPP);
+	env->fresh = fresh == 0;
 
 	for (cpu_i = 0; cpu_i < 4; cpu_i++) {
 		uid_t uid = others[cpu_i].uid;
@@ -1010,12 +1027,13 @@ static uint64_t env_u64(const char *name, uint64_t def)
 
 static void report(struct __test_metadata *_metadata, const char *who, const struct stats *st)
 {
-	TH_LOG("REPORT fuzz as %s: %llu calls (%llu deep) in %.1f s; returned 0: %llu, ENOTTY: %llu, EINVAL: %llu, E2BIG: %llu, EFAULT: %llu, EPERM: %llu, ENOMEM: %llu, other: %llu",
+	TH_LOG("REPORT fuzz as %s: %llu calls (%llu deep) in %.1f s; returned 0: %llu, ENOTTY: %llu, EINVAL: %llu, E2BIG: %llu, EFAULT: %llu, EPERM: %llu, ENOMEM: %llu, EOPNOTSUPP: %llu, other: %llu",
 	       who, (unsigned long long)st->calls, (unsigned long long)st->deep, st->seconds,
 	       (unsigned long long)st->ret[0], (unsigned long long)st->ret[ENOTTY],
 	       (unsigned long long)st->ret[EINVAL], (unsigned long long)st->ret[E2BIG],
 	       (unsigned long long)st->ret[EFAULT], (unsigned long long)st->ret[EPERM],
-	       (unsigned long long)st->ret[ENOMEM], (unsigned long long)st->ret[64]);
+	       (unsigned long long)st->ret[ENOMEM],
+	       (unsigned long long)st->ret[VMSR_ERR_BIT(EOPNOTSUPP)], (unsigned long long)st->ret[64]);
 	TH_LOG("REPORT fuzz as %s: %llu entry results: 0: %llu, ENXIO: %llu, EIO: %llu, ENODEV: %llu, ESRCH: %llu, EACCES: %llu, other: %llu",
 	       who, (unsigned long long)st->entries, (unsigned long long)st->result[0],
 	       (unsigned long long)st->result[ENXIO], (unsigned long long)st->result[EIO],
