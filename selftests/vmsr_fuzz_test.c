@@ -635,8 +635,8 @@ static void build_sample(struct worker *w, struct call *c, bool deep)
 		c->errors |= VMSR_ERR(E2BIG);
 	}
 	if (c->defects & D_FIELD) {
-		if (one_in(&w->rng, 2))
-			s->flags = 1U << below(&w->rng, 32);
+		if (one_in(&w->rng, 2))	/* bit 0 is VMSR_SAMPLE_F_FRESH */
+			s->flags = 1U << (1 + below(&w->rng, 31));
 		else
 			s->pad = 1U << below(&w->rng, 32);
 		c->errors |= VMSR_ERR(EINVAL);

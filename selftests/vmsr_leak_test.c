@@ -549,7 +549,7 @@ TEST_F(leak, sample_errors_write_nothing_or_only_what_went_out)
 		uint8_t pat = patterns[p];
 
 		in = ok;
-		in.flags = 1;
+		in.flags = VMSR_SAMPLE_F_FRESH << 1;
 		EXPECT_EQ(-EINVAL, sample_call(_metadata, self, pat, &in));
 		in = ok;
 		in.pad = 0x80000000;
