@@ -148,7 +148,7 @@ static void vmsr_sample_pkg(struct vmsr_pkg_sample *p)
 
 /*
  * The task entries' only input is the tid: read just that; the sampling
- * writes every other field. (4096 entries are 192 KiB; their tids, 16.)
+ * writes every other field.
  */
 static int vmsr_tasks_in(struct vmsr_task_sample *tasks, u64 uptr, u32 count)
 {
@@ -185,9 +185,35 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * Entries of a SAMPLE's task array pass through the kernel this many at a
+ * time, on the stack: tids in, sampled, results out. A buffer for the whole
+ * array would be allocated on every call, and zeroed where init_on_alloc is
+ * on (Debian's default): 12 KiB for 256 tasks.
+ */
+#define VMSR_TASK_CHUNK	8
+
+static int vmsr_sample_tasks(u64 uptr, u32 count, bool fresh)
+{
+	struct vmsr_task_sample chunk[VMSR_TASK_CHUNK];
+	u32 done, n;
+	int ret;
+
+	for (done = 0; done < count; done += n) {
+		n = min_t(u32, count - done, VMSR_TASK_CHUNK);
+		ret = vmsr_tasks_in(chunk, uptr + done * sizeof(*chunk), n);
+		if (ret)
+			return ret;
+		vmsr_tasks_sample(chunk, n, fresh);
+		ret = vmsr_copy_out(uptr + done * sizeof(*chunk), chunk, n * sizeof(*chunk));
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int vmsr_ioctl_sample(void __user *argp)
 {
-	struct vmsr_task_sample *tasks = NULL;
 	struct vmsr_pkg_sample *pkgs = NULL;
 	struct vmsr_sample s;
 	bool fresh;
@@ -214,33 +240,21 @@ static int vmsr_ioctl_sample(void __user *argp)
 			.domains = pkgs[i].domains,
 		};
 	}
-	if (s.nr_tasks) {
-		tasks = kvmalloc_array(s.nr_tasks, sizeof(*tasks), GFP_KERNEL);
-		if (!tasks) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		ret = vmsr_tasks_in(tasks, s.tasks, s.nr_tasks);
-		if (ret)
-			goto out;
-	}
 
-	/* Energy first, then tasks, back to back: end_ns - start_ns bounds the skew. */
+	/* Energy first, then the tasks, chunk by chunk: end_ns - start_ns bounds the skew. */
 	s.start_ns = ktime_get_ns();
 	cpus_read_lock();
 	for (i = 0; i < s.nr_pkgs; i++)
 		vmsr_sample_pkg(&pkgs[i]);
 	cpus_read_unlock();
-	vmsr_tasks_sample(tasks, s.nr_tasks, fresh);
+	ret = vmsr_copy_out(s.pkgs, pkgs, s.nr_pkgs * sizeof(*pkgs)) ?:
+	      vmsr_sample_tasks(s.tasks, s.nr_tasks, fresh);
 	s.end_ns = ktime_get_ns();
 
-	if (vmsr_copy_out(s.pkgs, pkgs, s.nr_pkgs * sizeof(*pkgs)) ||
-	    vmsr_copy_out(s.tasks, tasks, s.nr_tasks * sizeof(*tasks)) ||
-	    copy_to_user(argp, &s, sizeof(s)))
+	if (!ret && copy_to_user(argp, &s, sizeof(s)))
 		ret = -EFAULT;
 out:
 	kvfree(pkgs);
-	kvfree(tasks);
 	return ret;
 }
 

@@ -663,7 +663,7 @@ static void build_sample(struct worker *w, struct call *c, bool deep)
 		w->want[i] = task_expect(&w->env, kind);
 		w->zombie[i] = kind == TID_USER_ZOMBIE || kind == TID_OTHER_ZOMBIE;
 	}
-	c->allocates = c->n[0] || c->n[1];
+	c->allocates = c->n[0];		/* the tasks pass through in chunks on the stack */
 	place_array(w, c, 0, sizeof(*p), true);
 	place_array(w, c, 1, sizeof(*t), true);
 	s->pkgs = c->arr[0].uptr;
