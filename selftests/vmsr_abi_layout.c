@@ -1,23 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Prints the size of every struct in <linux/vmsr.h> and the offset of every
- * member. check.sh builds it with -m32 and -m64 and requires identical
- * output: the ABI needs no compat translation. It also fails to build if a
- * struct size is not a multiple of 8.
+ * The layout of every struct in <linux/vmsr.h>: each size, each member's
+ * offset and each ioctl number. abi-check.sh builds this with -m64 and runs
+ * it, which prints the layout as C11 static assertions; it then compiles
+ * those assertions with -m32 and -m64. So i386 is checked by its compiler
+ * alone, on hosts whose kernel cannot run 32-bit programs too, and the ABI
+ * needs no compat translation.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/ioctl.h>
 #include <linux/vmsr.h>
 
+/* Every struct is padded to 8 bytes, on any ABI that compiles this. */
 #define SIZE(s) do { \
 	_Static_assert(sizeof(struct s) % 8 == 0, #s " is not padded to 8 bytes"); \
-	printf("%s %zu\n", #s, sizeof(struct s)); \
+	printf("_Static_assert(sizeof(struct %s) == %zu, \"sizeof %s\");\n", \
+	       #s, sizeof(struct s), #s); \
 } while (0)
-#define OFF(s, m) printf("%s.%s %zu\n", #s, #m, offsetof(struct s, m))
+#define OFF(s, m) \
+	printf("_Static_assert(offsetof(struct %s, %s) == %zu, \"%s.%s\");\n", \
+	       #s, #m, offsetof(struct s, m), #s, #m)
+#define IOC(c) \
+	printf("_Static_assert(%s == %#lxUL, \"%s\");\n", #c, (unsigned long)(c), #c)
 
 int main(void)
 {
+	printf("#include <stddef.h>\n#include <linux/ioctl.h>\n#include <linux/vmsr.h>\n");
 	SIZE(vmsr_info);
 	OFF(vmsr_info, abi_version); OFF(vmsr_info, vendor); OFF(vmsr_info, domains);
 	OFF(vmsr_info, flags); OFF(vmsr_info, power_unit_raw); OFF(vmsr_info, energy_unit_shift);
@@ -42,7 +51,6 @@ int main(void)
 	OFF(vmsr_sample, pkgs); OFF(vmsr_sample, tasks); OFF(vmsr_sample, nr_pkgs);
 	OFF(vmsr_sample, nr_tasks); OFF(vmsr_sample, flags); OFF(vmsr_sample, pad);
 	OFF(vmsr_sample, start_ns); OFF(vmsr_sample, end_ns);
-	printf("INFO %#lx READ %#lx SAMPLE %#lx\n", (unsigned long)VMSR_IOC_INFO,
-	       (unsigned long)VMSR_IOC_READ, (unsigned long)VMSR_IOC_SAMPLE);
+	IOC(VMSR_IOC_INFO); IOC(VMSR_IOC_READ); IOC(VMSR_IOC_SAMPLE);
 	return 0;
 }
