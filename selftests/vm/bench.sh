@@ -39,7 +39,7 @@ VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$
 # it unsynchronised and falls back to the emulated HPET, where each clock
 # read is an exit to QEMU costing microseconds. Hardware and KVM read the
 # TSC; so does the benchmark VM.
-echo "bench: booting Debian's $abi under qemu-system-x86_64 -accel tcg -smp 4 ($(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "bench: booting Debian's $abi under the project's QEMU, -accel tcg -cpu ${VMSR_CPU:-Skylake-Server,x-rapl-emu=on} -smp 4 ($(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 VMSR_APPEND="tsc=reliable${args:+ vmsr_bench=$args}" \
 	"$here/boot.sh" "${VMSR_BENCH_TIMEOUT:-900}" "$image" "$out/initramfs.cpio.gz" \
 	"$out/console.log" "file:$out/result.log" </dev/null || true
