@@ -19,7 +19,7 @@ mapfile -t deb < <("$here/debian-kernel.sh")
 make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
 VMSR_INIT=$here/demo-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
 	"$out/module/vmsr.ko:vmsr.ko"
-VMSR_QEMU=$("$top/selftests/qemu/build-qemu.sh" "$VMSR_CACHE/build/qemu")
+VMSR_QEMU=${VMSR_QEMU:-$("$top/selftests/qemu/build-qemu.sh" "$VMSR_CACHE/build/qemu")}
 export VMSR_QEMU
 
 echo "demo: booting the VM (qemu-system-x86_64 -accel tcg -cpu Skylake-Server,x-rapl-emu=on -smp 4)..."
