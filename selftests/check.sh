@@ -137,6 +137,7 @@ selftests() {
 vmrun() {
 	local label=$1 image=$2 initrd=$out/$1/initramfs.cpio.gz
 	shift 2
+	mkdir -p "$out/$label"
 	if ! "$vm/mkinitramfs.sh" "$initrd" "$out/${label%%+*}/selftests" "$@"; then
 		record "FAIL vm/$label (initramfs)"
 		return
