@@ -65,7 +65,6 @@ struct vmsr_rapl {
 	u32 domains;		/* package-scope domains present */
 	u32 cpu_domains;	/* per-CPU domains present (AMD's core counter) */
 	u64 unit_raw;		/* the power-unit MSR */
-	bool emulated;
 };
 
 extern struct vmsr_rapl vmsr_rapl;
@@ -82,13 +81,10 @@ void vmsr_energy_exit(void);
 void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out);
 int vmsr_read_msr(const struct vmsr_msr_desc *desc, u32 target, bool by_pkg, u64 *val);
 
-/* Where energy.c gets its raw values: the CPU (rapl_hw.c), or the emulator. */
+/* rapl_hw.c: where energy.c gets its raw values, the CPU's MSRs */
 int vmsr_hw_init(struct vmsr_rapl *rapl);
 void vmsr_hw_exit(void);
 int vmsr_hw_read(unsigned int cpu, u32 msr, u64 *val);
-
-/* emulate.c: the test-only RAPL model */
-u32 vmsr_emu_counter(u32 start, u64 energy_uj, unsigned int energy_shift);
 
 /* tasks.c: per-task CPU times */
 void vmsr_tasks_sample(struct vmsr_task_sample *ts, u32 count, bool fresh);

@@ -2,7 +2,7 @@
 /*
  * KUnit tests for the parts of vmsr that decide things without hardware:
  * the MSR whitelist, the vendor set, ioctl input validation, the choice of a
- * CPU for a package, and the emulated counter's wrap.
+ * CPU for a package.
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
@@ -317,22 +317,6 @@ static void vmsr_pick_cpu_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 5), -ENXIO);
 }
 
-static void vmsr_emu_counter_test(struct kunit *test)
-{
-	/* 1 J is 2^14 steps of 2^-14 J. */
-	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(0, 1000000, 14), 1U << 14);
-	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(0, 1000000, 16), 1U << 16);
-	/* Starting 16 steps below the wrap, 1 J later the counter has wrapped. */
-	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(U32_MAX - 15, 1000000, 14), (1U << 14) - 16);
-	/* The difference modulo 2^32 is the energy, across the wrap too. */
-	KUNIT_EXPECT_EQ(test, (u32)(vmsr_emu_counter(U32_MAX - 15, 3000000, 14) -
-				    vmsr_emu_counter(U32_MAX - 15, 1000000, 14)), 2U << 14);
-	/* Far beyond 2^32 steps, the counter keeps only the low 32 bits. */
-	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(0, 262144ULL * 1000000, 14), 0U);
-	KUNIT_EXPECT_EQ(test, vmsr_emu_counter(5, 262144ULL * 1000000 + 1000000, 14),
-			5U + (1U << 14));
-}
-
 static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_whitelist_intel_test),
 	KUNIT_CASE(vmsr_whitelist_amd_test),
@@ -347,7 +331,6 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_split_runtime_test),
 	KUNIT_CASE(vmsr_task_runtime_test),
 	KUNIT_CASE(vmsr_pick_cpu_test),
-	KUNIT_CASE(vmsr_emu_counter_test),
 	{}
 };
 

@@ -4,12 +4,17 @@
 # make check: every test of the project, on a fresh Debian 12 machine too.
 #
 #   1. installs what is missing (deps.sh), checks the ABI layout, builds userspace
-#   2. builds the kernels it needs, cached under ~/.cache/vmsr by config
-#   3. builds every module flavour with W=1 against 5.10, 6.1, 6.12 and 7.2,
-#      and checks that none of them can write an MSR
+#   2. builds the kernels it needs, cached under ~/.cache/vmsr by config,
+#      and the project's QEMU: the series in userspace/qemu/ plus the test
+#      patch that gives TCG CPUs RAPL registers (selftests/qemu/), which
+#      boots every VM below
+#   3. builds the module (and the KUnit one) with W=1 against 5.10, 6.1,
+#      6.12 and 7.2, and checks that it cannot write an MSR
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
-#      and runs KUnit and the kselftests there
+#      on Intel, AMD, multi-die Intel and RAPL-less CPU models, and runs
+#      KUnit and the kselftests there against the production module, and
+#      compares its energy with Linux's own RAPL driver
 #   6. packaging: make install into a DESTDIR; DKMS against Debian's 6.1
 #      headers (installed) and 6.12 headers (bookworm-backports, unpacked);
 #      make deb, lintian, and the packages installed and purged; a VM that
@@ -17,8 +22,7 @@
 #      the udev rule, vmsrstat for group kvm). DKMS and dpkg act on the
 #      machine itself, as root, and undo what they did.
 #   7. make bench's short smoke run, which only checks that it works
-#   8. applies the QEMU series in userspace/qemu/ and builds QEMU, then runs
-#      it with KVM inside a TCG VM (selftests/qemu/)
+#   8. runs the patched QEMU with KVM inside a TCG VM (selftests/qemu/)
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
 # N skipped", and exits non-zero on any failure.
@@ -90,23 +94,33 @@ kernel 6.12 build.config k612
 mapfile -t deb < <("$vm/debian-kernel.sh")
 deb_image=${deb[0]:-} deb_headers=${deb[1]:-}
 
+# The QEMU series (userspace/qemu/) and the test patch apply with git am to
+# the pinned QEMU, and the result builds; it boots every VM below.
+if VMSR_QEMU=$("$top/selftests/qemu/build-qemu.sh" "$out/qemu" 2>"$out/qemu-build.log"); then
+	record "PASS qemu/build"
+	export VMSR_QEMU
+else
+	record "FAIL qemu/build"
+	tail -n 40 "$out/qemu-build.log" | sed 's/^/  /'
+	summary
+	exit 1
+fi
+
 # Module builds, W=1, warnings fail.
 build() {	# LABEL KDIR FLAVOUR
 	[ -n "$2" ] || { record "FAIL build/$1/$3 (no kernel tree)"; return; }
 	step "build/$1/$3" "$vm/build-module.sh" "$2" "$3" "$out/$1/$3"
 }
-for f in production emulated; do
-	build debian-6.1 "$deb_headers" $f
-	build 5.10 "$k510" $f
-	build 6.12 "$k612" $f
-done
-for f in production emulated kunit; do
+build debian-6.1 "$deb_headers" production
+build 5.10 "$k510" production
+build 6.12 "$k612" production
+for f in production kunit; do
 	build 6.1-debug "$k61" $f
 	build 7.2-debug "$k72" $f
 done
 
 # No ioctl writes an MSR: no code in any vmsr.ko built above can.
-step no-msr-write "$top/selftests/no-msr-write.sh" "$out"/*/{production,emulated}/vmsr.ko
+step no-msr-write "$top/selftests/no-msr-write.sh" "$out"/*/production/vmsr.ko
 
 step lint "$top/selftests/lint.sh"
 
@@ -117,29 +131,50 @@ selftests() {
 	step "userspace-build/$1" make -s -C "$top/userspace" STATIC=1 OUT="$out/$1/selftests"
 }
 
-# vm LABEL BZIMAGE KO:NAME...: boot it and collect its results.
+# vmrun LABEL BZIMAGE KO:NAME...: boot it and collect its results. The
+# programs are selftests' for LABEL up to its first '+' (debian-6.1+amd runs
+# debian-6.1's); VMSR_CPU and VMSR_SMP pick the CPU (boot.sh).
 vmrun() {
 	local label=$1 image=$2 initrd=$out/$1/initramfs.cpio.gz
 	shift 2
-	if ! "$vm/mkinitramfs.sh" "$initrd" "$out/$label/selftests" "$@"; then
+	mkdir -p "$out/$label"
+	if ! "$vm/mkinitramfs.sh" "$initrd" "$out/${label%%+*}/selftests" "$@"; then
 		record "FAIL vm/$label (initramfs)"
 		return
 	fi
 	"$vm/run-vm.sh" "$label" "$image" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
 }
 
+# The CPU models (QEMU's x-rapl-* knobs: docs/testing-rapl-emu.md). Energy
+# in 2^-25 J steps wraps every few seconds, for the wrap test; 0x610 faults,
+# for the -EIO tests.
+intel_cpu=Skylake-Server,x-rapl-emu=on
+amd_cpu=EPYC-Rome,x-rapl-emu=on
+declare -A debug_cpu=(
+	[7.2]=$intel_cpu,x-rapl-energy-unit=25,x-rapl-fault-msr=0x610
+	[6.1]=$amd_cpu,x-rapl-energy-unit=25
+)
 for v in 7.2 6.1; do
 	k=k${v/./}
 	[ -n "${!k}" ] || continue
 	selftests "$v-debug" "$("$vm/kernel-source.sh" "$v")"
-	vmrun "$v-debug" "${!k}/arch/x86/boot/bzImage" \
+	VMSR_CPU=${debug_cpu[$v]} vmrun "$v-debug" "${!k}/arch/x86/boot/bzImage" \
 		"$out/$v-debug/production/vmsr.ko:vmsr.ko" \
-		"$out/$v-debug/emulated/vmsr.ko:vmsr-emulated.ko" \
 		"$out/$v-debug/kunit/vmsr_kunit.ko:vmsr_kunit.ko"
 done
 
+# Debian's kernel has Linux's RAPL driver, for the comparison (init.sh).
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
-vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko"
+deb_mods=${deb_image%/boot/*}/lib/modules/${deb_image##*/vmlinuz-}/kernel
+rapl_kos=("$deb_mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko"
+	  "$deb_mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko")
+VMSR_CPU=$intel_cpu,x-rapl-fault-msr=0x614 VMSR_SMP=4,sockets=2,dies=2 \
+	vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko" "${rapl_kos[@]}"
+VMSR_CPU=$amd_cpu vmrun debian-6.1+amd "$deb_image" \
+	"$out/debian-6.1/production/vmsr.ko:vmsr.ko" "${rapl_kos[@]}"
+# A CPU without RAPL: the "no RAPL" answers.
+VMSR_CPU=Skylake-Server vmrun debian-6.1+no-rapl "$deb_image" \
+	"$out/debian-6.1/production/vmsr.ko:vmsr.ko" "${rapl_kos[@]}"
 
 # Packaging. DKMS builds for Debian's headers by kernel release, passed
 # explicitly: the machine's own kernel is not Debian's.
@@ -176,17 +211,9 @@ hostvm
 # The benchmark never fails on speed: only on not running to its last line.
 step bench/smoke "$vm/bench.sh" --smoke
 
-# The QEMU series (userspace/qemu/): it applies with git am to the pinned
-# QEMU and builds; then the patched QEMU end to end, in a VM with KVM.
+# The patched QEMU end to end, in a VM with KVM.
 qemu_e2e() {
-	local bin
-	if ! bin=$("$top/selftests/qemu/build-qemu.sh" "$out/qemu" 2>"$out/qemu-build.log"); then
-		record "FAIL qemu/build"
-		tail -n 40 "$out/qemu-build.log" | sed 's/^/  /'
-		return
-	fi
-	record "PASS qemu/build"
-	"$top/selftests/qemu/e2e.sh" "$deb_image" "$out/debian-6.1/emulated/vmsr.ko" "$bin" \
+	"$top/selftests/qemu/e2e.sh" "$deb_image" "$out/debian-6.1/production/vmsr.ko" "$VMSR_QEMU" \
 		"$out/qemu-e2e" | grep -v '^COUNTS' | tee -a "$results"
 	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL qemu-e2e/' "$results" ||
 		record "FAIL qemu-e2e (setup)"

@@ -9,7 +9,7 @@ set -euo pipefail
 pkgs=(
 	build-essential bc bison flex libelf-dev libssl-dev dwarves rsync
 	cpio xz-utils kmod gawk gcc-multilib
-	qemu-system-x86 busybox-static
+	seabios qemu-system-data busybox-static
 	linux-headers-amd64
 	sparse
 	dkms debhelper dh-dkms lintian pkg-config man-db

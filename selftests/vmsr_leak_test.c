@@ -352,13 +352,12 @@ TEST_F(leak, read_fault_is_eio_with_a_zero_value)
 
 	NEED_FIXTURE();
 
-	if (vmsr_param("emu_fault_msr") < 0)
-		SKIP(return, "needs the emulated build to inject a fault");
+	if (vmsr_testbed_fault_msr() < 0)
+		SKIP(return, "no faulting MSR in this VM (QEMU's x-rapl-fault-msr)");
 	ASSERT_LT(0, n);
-	ASSERT_EQ(0, vmsr_set_param("emu_fault_msr", in[0].msr));
+	in[0].msr = vmsr_testbed_fault_msr();
 	for (p = 0; p < sizeof(patterns); p++)
 		EXPECT_EQ(0, read_call(_metadata, self, patterns[p], in, n, n, 0, false));
-	ASSERT_EQ(0, vmsr_set_param("emu_fault_msr", 0));
 }
 
 TEST_F(leak, read_errors_write_nothing)

@@ -163,37 +163,22 @@ static inline const char *vmsr_fixture_open(int *fd, struct vmsr_info *info)
 	return NULL;
 }
 
-/* Reads a module parameter of vmsr; -1 if it does not exist. */
-static inline long vmsr_param(const char *name)
+/*
+ * The MSR whose reads fault in this VM, -1 if none: QEMU's -cpu
+ * x-rapl-fault-msr, which boot.sh also passes on the kernel command line,
+ * from where the kernel hands it to /init and its children as
+ * VMSR_RAPL_FAULT_MSR.
+ */
+static inline long vmsr_testbed_fault_msr(void)
 {
-	char path[128];
-	long val = -1;
-	FILE *f;
+	const char *s = getenv("VMSR_RAPL_FAULT_MSR");
+	char *end;
+	long msr;
 
-	snprintf(path, sizeof(path), "/sys/module/vmsr/parameters/%s", name);
-	f = fopen(path, "r");
-	if (!f)
+	if (!s || !*s)
 		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
-}
-
-static inline int vmsr_set_param(const char *name, long val)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), "/sys/module/vmsr/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", val) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
+	msr = strtol(s, &end, 0);
+	return *end || msr <= 0 ? -1 : msr;
 }
 
 /* Takes @cpu offline (0) or brings it back (1); -errno if that is not possible. */

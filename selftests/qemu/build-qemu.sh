@@ -1,13 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Apply the series in userspace/qemu/ to the pinned QEMU source with git am,
-# and build a minimal KVM-only qemu-system-x86_64 linked with libvmsr.
+# The one QEMU the tests use: the series in userspace/qemu/ (proposed
+# upstream), then the test-only patches in selftests/qemu/test-patches/
+# (RAPL registers for TCG CPUs, docs/testing-rapl-emu.md), applied with git am
+# to the pinned QEMU source, and built with TCG and KVM, x86_64 only, with
+# the few devices the tests need. It boots every test VM under TCG and is
+# the patched QEMU the end-to-end test runs with KVM inside one of them.
 #
 # usage: build-qemu.sh OUTDIR
 #   Prints the path of the binary. The patched tree is cached under
-#   $VMSR_CACHE/qemu/VERSION-HASH, HASH covering the series and this script;
-#   the build goes to OUTDIR/VERSION-HASH and is incremental.
+#   $VMSR_CACHE/qemu/VERSION-HASH, HASH covering the patches and this script;
+#   the build goes to OUTDIR/VERSION-HASH and is incremental. Firmware is
+#   Debian's (seabios, qemu-system-data): run it with -L /usr/share/seabios
+#   -L /usr/share/qemu.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +26,7 @@ orig=$(echo "$src"/qemu_*.orig.tar.xz)
 version=${orig##*/qemu_}
 version=${version%.orig.tar.xz}
 mapfile -t series < <(find "$top/userspace/qemu" -name '[0-9][0-9][0-9][1-9]-*.patch' | sort)
+mapfile -t -O "${#series[@]}" series < <(find "$here/test-patches" -name '[0-9][0-9][0-9][1-9]-*.patch' | sort)
 hash=$(cat "${series[@]}" "$0" | sha256sum | cut -c1-12)
 tree=$cache/qemu/$version-$hash
 build=$out/$version-$hash
@@ -39,7 +46,8 @@ if [ ! -e "$tree/.done" ]; then
 		commit -q -m "QEMU $version"
 	if ! git -C "$tmp" -c user.name=vmsr -c user.email=vmsr@example.org \
 		am -q "${series[@]}" >&2; then
-		echo "the series in userspace/qemu/ does not apply to QEMU $version" >&2
+		echo "the patches in userspace/qemu/ and selftests/qemu/test-patches/" \
+			"do not apply to QEMU $version" >&2
 		exit 1
 	fi
 	# The +ds tarball lacks the EDK2 images and the Python wheels; Debian's
@@ -47,7 +55,7 @@ if [ ! -e "$tree/.done" ]; then
 	for p in skip-unpack-edk2-blobs.patch disable-pycotap.patch; do
 		tar -xOf "$src"/*.debian.tar.xz "debian/patches/$p" | patch -s -p1 -d "$tmp"
 	done
-	# The devices the test guest needs: the PC machine and isa-debug-exit.
+	# The devices the tests need: the PC machine and isa-debug-exit.
 	printf 'CONFIG_I440FX=y\nCONFIG_ISA_DEBUG=y\n' \
 		>"$tmp/configs/devices/x86_64-softmmu/vmsr-e2e.mak"
 	touch "$tmp/.done"
@@ -81,7 +89,7 @@ if [ ! -e "$build/obj/build.ninja" ]; then
 	(cd "$build/obj" && "$tree/configure" --python=/usr/bin/python3 \
 		--target-list=x86_64-softmmu --without-default-features \
 		--without-default-devices --with-devices-x86_64=vmsr-e2e \
-		--disable-tcg --enable-kvm --enable-vmsr --enable-werror \
+		--enable-tcg --enable-kvm --enable-vmsr --enable-werror \
 		--disable-docs --disable-tools --disable-guest-agent \
 		--disable-debug-info --disable-download --disable-install-blobs) \
 		>"$log" 2>&1 || { tail -40 "$log" >&2; exit 1; }

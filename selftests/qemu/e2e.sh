@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The patched QEMU, end to end: boots Debian's kernel under TCG (-cpu max,
-# an AMD CPU with SVM) with kvm_amd and the emulated vmsr module, and runs
+# The patched QEMU, end to end: boots Debian's kernel under TCG with the
+# same QEMU, on an AMD CPU model with SVM and RAPL registers (EPYC-Rome,
+# x-rapl-emu), with kvm_amd and the production vmsr module, and runs
 # qemu-e2e.sh there against the patched qemu-system-x86_64.
 #
 # usage: e2e.sh KERNEL VMSR_KO QEMU OUTDIR
 #   KERNEL: Debian's vmlinuz, unpacked by debian-kernel.sh (its modules
-#   beside it); VMSR_KO: the emulated flavour built against its headers;
+#   beside it); VMSR_KO: the module built against its headers;
 #   QEMU: build-qemu.sh's binary. Prints run-vm.sh's result lines.
 set -euo pipefail
 
@@ -40,7 +41,8 @@ VMSR_INIT=$here/e2e-init.sh VMSR_OVERLAY=$out/root \
 	"$mods/arch/x86/kvm/kvm.ko:kvm.ko" \
 	"$mods/drivers/crypto/ccp/ccp.ko:ccp.ko" \
 	"$mods/arch/x86/kvm/kvm-amd.ko:kvm-amd.ko" \
-	"$vmsr_ko:vmsr-emulated.ko" \
+	"$vmsr_ko:vmsr.ko" \
 	"$out/rapl-guest.elf:rapl-guest.elf" \
 	"$here/e2e-check.awk:e2e-check.awk"
-"$vm/run-vm.sh" qemu-e2e "$kernel" "$out/initramfs.cpio.gz"
+VMSR_QEMU=$qemu VMSR_CPU=${VMSR_CPU:-EPYC-Rome,x-rapl-emu=on} \
+	"$vm/run-vm.sh" qemu-e2e "$kernel" "$out/initramfs.cpio.gz"

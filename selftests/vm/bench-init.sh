@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # /init of the benchmark VM: Debian's msr driver (for QEMU's method's
-# helper), the emulated vmsr module, then vmsr-bench. The kernel command
+# helper), the vmsr module, then vmsr-bench. The kernel command
 # line's vmsr_bench=ARGS (commas for spaces) reaches us as $vmsr_bench.
 # Output goes to ttyS1; the console (ttyS0) keeps the kernel's log.
 . /init-lib.sh
 
 exec >/dev/ttyS1 2>&1
 insmod /lib/vmsr/msr.ko || echo "vmsr-bench: msr.ko did not load"
-insmod /lib/vmsr/vmsr-emulated.ko || echo "vmsr-bench: the vmsr module did not load"
+insmod /lib/vmsr/vmsr.ko || echo "vmsr-bench: the vmsr module did not load"
 args=$(echo "${vmsr_bench:-}" | tr , ' ')
 # shellcheck disable=SC2086 # word splitting intended
 vmsr-bench $args

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make bench: boots Debian's own kernel (no debug options) under TCG, as
-# make demo does, with Debian's msr driver and the emulated vmsr module,
-# and runs vmsr-bench there. Its table goes to stdout.
+# make demo does (QEMU's x-rapl-emu RAPL registers), with Debian's msr
+# driver and the vmsr module, and runs vmsr-bench there. Its table goes to
+# stdout.
 #
 # usage: bench.sh [--smoke]
 #   --smoke: a short run that only shows that the benchmark works.
@@ -29,16 +30,16 @@ case $msr in
 *) cp "$msr" "$out/msr.ko" ;;
 esac
 
-"$here/build-module.sh" "$headers" emulated "$out/module"
+"$here/build-module.sh" "$headers" production "$out/module"
 make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
 VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
-	"$out/module/vmsr.ko:vmsr-emulated.ko" "$out/msr.ko:msr.ko"
+	"$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
 
 # tsc=reliable: TCG's TSC follows the host's clock, but the kernel finds
 # it unsynchronised and falls back to the emulated HPET, where each clock
 # read is an exit to QEMU costing microseconds. Hardware and KVM read the
 # TSC; so does the benchmark VM.
-echo "bench: booting Debian's $abi under qemu-system-x86_64 -accel tcg -smp 4 ($(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "bench: booting Debian's $abi under the project's QEMU, -accel tcg -cpu ${VMSR_CPU:-Skylake-Server,x-rapl-emu=on} -smp 4 ($(nproc) host CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
 VMSR_APPEND="tsc=reliable${args:+ vmsr_bench=$args}" \
 	"$here/boot.sh" "${VMSR_BENCH_TIMEOUT:-900}" "$image" "$out/initramfs.cpio.gz" \
 	"$out/console.log" "file:$out/result.log" </dev/null || true

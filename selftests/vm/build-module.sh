@@ -6,7 +6,7 @@
 # each flavour needs its own objects). Any compiler or modpost warning fails.
 #
 # usage: build-module.sh KDIR FLAVOUR OUTDIR
-#   FLAVOUR is production, emulated or kunit; the .ko lands in OUTDIR.
+#   FLAVOUR is production or kunit; the .ko lands in OUTDIR.
 set -euo pipefail
 
 kdir=$1 flavour=$2 out=$3
@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 
 case $flavour in
 production) kflavour= ;;
-emulated | kunit) kflavour=$flavour ;;
+kunit) kflavour=$flavour ;;
 *) echo "unknown flavour $flavour" >&2; exit 2 ;;
 esac
 

@@ -1,8 +1,10 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# /init of the test VM. Loads each module flavour present under /lib/vmsr,
-# runs the tests against it, and writes everything the host parses to the
+# /init of the test VM. Runs KUnit, then the tests against the production
+# module, on whatever RAPL the VM's CPU model has (QEMU's x-rapl-emu; boot.sh
+# passes its knobs on as VMSR_RAPL_* variables), then compares vmsr with
+# Linux's own RAPL driver if the VM has it, and writes everything the host parses to the
 # second serial port (ttyS1), framed by "### begin NAME" / "### end NAME rc=N"
 # lines (init-lib.sh).
 . /init-lib.sh
@@ -46,24 +48,20 @@ if [ -e /lib/vmsr/vmsr.ko ]; then
 	run production/vmsr_test /bin/vmsr_test
 	run production/vmsr_perm_test /bin/vmsr_perm_test
 	run production/vmsr_energy_test /bin/vmsr_energy_test
+	run production/libvmsr_attribution /bin/vmm_attribution_test
 	phase production/vmsr_leak_test /bin/vmsr_leak_test
 	phase production/vmsr_stress_test /bin/vmsr_stress_test
-	# One fuzz run per VM: of the emulated build where there is one (it has
-	# energy counters to read), else of this one.
-	[ -e /lib/vmsr/vmsr-emulated.ko ] ||
-		phase production/vmsr_fuzz_test /bin/vmsr_fuzz_test
+	phase production/vmsr_fuzz_test /bin/vmsr_fuzz_test
 	unload vmsr
 fi
 
-if [ -e /lib/vmsr/vmsr-emulated.ko ]; then
-	# Counters start 3e6 steps below 2^32: a few seconds before they wrap.
-	load /lib/vmsr/vmsr-emulated.ko emu_start=4291967296 min_interval_us=20000
-	run emulated/vmsr_energy_test /bin/vmsr_energy_test
-	run emulated/vmsr_test /bin/vmsr_test
-	run emulated/libvmsr_attribution /bin/vmm_attribution_test
-	phase emulated/vmsr_leak_test /bin/vmsr_leak_test
-	phase emulated/vmsr_stress_test /bin/vmsr_stress_test
-	phase emulated/vmsr_fuzz_test /bin/vmsr_fuzz_test
+# Linux's own RAPL driver, where the VM has it (Debian's kernel): vmsr must
+# read what it reads.
+if [ -e /lib/vmsr/intel_rapl_msr.ko ] && [ -e /lib/vmsr/vmsr.ko ]; then
+	load /lib/vmsr/intel_rapl_common.ko
+	load /lib/vmsr/intel_rapl_msr.ko
+	load /lib/vmsr/vmsr.ko
+	run rapl-truth /bin/vmsr_truth_test
 	unload vmsr
 fi
 

@@ -37,7 +37,11 @@
 #define VMSR_NO_PACKAGE		0xffffffffU
 
 /* vmsr_info.flags */
-#define VMSR_INFO_F_EMULATED	(1U << 0)	/* energy is modelled, not measured */
+/*
+ * Bit 0 was VMSR_INFO_F_EMULATED, set by a test-only build that modelled
+ * RAPL itself. No build sets it any more; the name stays for old callers.
+ */
+#define VMSR_INFO_F_EMULATED	(1U << 0)	/* never set */
 
 struct vmsr_info {
 	__u32 abi_version;	/* out: VMSR_ABI_VERSION */
