@@ -26,10 +26,13 @@
 /*
  * lockdep_assert_cpus_held() exists since 4.13 but modules may call it only
  * where the kernel exports it, which Kbuild finds out. Elsewhere the
- * assertion is left out; it only ever warns on lockdep kernels.
+ * assertion is left out; it only ever warns on lockdep kernels. Under our
+ * own name: the kernel's stays the kernel's.
  */
-#ifndef VMSR_HAVE_LOCKDEP_ASSERT_CPUS_HELD
-#define lockdep_assert_cpus_held()	do { } while (0)
+#ifdef VMSR_HAVE_LOCKDEP_ASSERT_CPUS_HELD
+#define vmsr_assert_cpus_held()	lockdep_assert_cpus_held()
+#else
+#define vmsr_assert_cpus_held()	do { } while (0)
 #endif
 
 #endif /* VMSR_COMPAT_H */

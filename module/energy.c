@@ -137,7 +137,7 @@ void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out)
 {
 	int cpu;
 
-	lockdep_assert_cpus_held();
+	vmsr_assert_cpus_held();
 	cpu = pkg < nr_cpu_ids ? vmsr_package_cpu(pkg) : -ENXIO;
 	if (cpu < 0) {
 		vmsr_energy_fail(out, cpu);
@@ -148,7 +148,7 @@ void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out)
 
 static int vmsr_target_cpu(u32 target, bool by_pkg)
 {
-	lockdep_assert_cpus_held();
+	vmsr_assert_cpus_held();
 	if (by_pkg)
 		return target < nr_cpu_ids ? vmsr_package_cpu(target) : -ENXIO;
 	if (target >= nr_cpu_ids || !cpu_online(target))

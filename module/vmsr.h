@@ -90,6 +90,10 @@ int vmsr_hw_read(unsigned int cpu, u32 msr, u64 *val);
 /* emulate.c: the test-only RAPL model */
 u32 vmsr_emu_counter(u32 start, u64 energy_uj, unsigned int energy_shift);
 
+/* access.c: whether the caller may sample a task */
+struct task_struct;
+bool vmsr_may_read_task(struct task_struct *t);
+
 /* tasks.c: per-task CPU times */
 void vmsr_tasks_sample(struct vmsr_task_sample *ts, u32 count, bool fresh);
 
