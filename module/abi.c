@@ -77,3 +77,15 @@ int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p)
 		return -EINVAL;
 	return 0;
 }
+
+/*
+ * The min_interval_us module parameter, checked at load. The floor is the
+ * RAPL counters' own update interval, about 1 ms: reading faster only shows
+ * when the hardware updates, a finer clock for a side channel (vmsr(4)).
+ */
+int vmsr_check_min_interval(unsigned int us)
+{
+	if (us < VMSR_MIN_MIN_INTERVAL_US || us > VMSR_MAX_MIN_INTERVAL_US)
+		return -EINVAL;
+	return 0;
+}

@@ -6,7 +6,8 @@
  * each package's counters are read from hardware at most once per
  * min_interval_us; a call within that interval gets the cached values and
  * the time they were read. Every CPU of a package therefore sees the same
- * value. AMD's per-core counter is rate-limited the same way, per CPU.
+ * value. AMD's per-core counter is rate-limited the same way, per core: SMT
+ * siblings share the counter, and its cache.
  *
  * Callers hold cpus_read_lock(), so a CPU chosen for a read stays online.
  */
@@ -34,7 +35,7 @@ struct vmsr_energy_cache {
 	struct vmsr_energy energy;
 };
 
-/* [nr_cpu_ids] each: package ids are below nr_cpu_ids too. */
+/* [nr_cpu_ids] each: package ids and core keys are below nr_cpu_ids too. */
 static struct vmsr_energy_cache *pkg_cache;
 static struct vmsr_energy_cache *cpu_cache;
 
@@ -54,8 +55,9 @@ int vmsr_energy_init(void)
 {
 	int ret;
 
-	if (vmsr_min_interval_us > VMSR_MAX_MIN_INTERVAL_US) {
-		pr_err("min_interval_us must be at most %u\n", VMSR_MAX_MIN_INTERVAL_US);
+	if (vmsr_check_min_interval(vmsr_min_interval_us)) {
+		pr_err("min_interval_us must be %u to %u\n", VMSR_MIN_MIN_INTERVAL_US,
+		       VMSR_MAX_MIN_INTERVAL_US);
 		return -EINVAL;
 	}
 	memset(&vmsr_rapl, 0, sizeof(vmsr_rapl));
@@ -181,7 +183,8 @@ int vmsr_read_msr(const struct vmsr_msr_desc *desc, u32 target, bool by_pkg, u64
 	case VMSR_SCOPE_CPU_ENERGY:
 		if (!(vmsr_rapl.cpu_domains & VMSR_DOMAIN_BIT(desc->domain)))
 			return -ENODEV;
-		vmsr_energy_cached(&cpu_cache[cpu], cpu, vmsr_rapl.cpu_domains, true, &e);
+		vmsr_energy_cached(&cpu_cache[vmsr_cpu_core(cpu)], cpu,
+				   vmsr_rapl.cpu_domains, true, &e);
 		break;
 	default:
 		return -EIO;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * CPU to package map. A CPU's package is recorded when it first comes online
- * (a CPU hotplug callback) and kept when it goes offline, so every CPU that
- * has ever run keeps a package id. Energy reads addressed to a package go to
+ * CPU to package and core maps. A CPU's package and core are recorded when it
+ * first comes online (a CPU hotplug callback) and kept when it goes offline,
+ * so every CPU that has ever run keeps them. Energy reads addressed to a package go to
  * one of its CPUs that is online right now; callers hold cpus_read_lock() so
  * that the choice stays valid until the read is done.
  */
@@ -14,6 +14,7 @@
 #include "vmsr.h"
 
 static u32 *cpu_pkg;		/* [nr_cpu_ids]: package, or VMSR_NO_PACKAGE */
+static u32 *cpu_core;		/* [nr_cpu_ids]: per-core cache key, or VMSR_NO_CORE */
 static u32 nr_packages;		/* one more than the largest package id seen */
 static int hp_state;
 
@@ -25,6 +26,7 @@ static int vmsr_cpu_online(unsigned int cpu)
 	if (WARN_ON_ONCE(pkg >= nr_cpu_ids))
 		return 0;
 	WRITE_ONCE(cpu_pkg[cpu], pkg);
+	WRITE_ONCE(cpu_core[cpu], vmsr_core_key(cpu_core, topology_sibling_cpumask(cpu), cpu));
 	if (pkg >= READ_ONCE(nr_packages))
 		WRITE_ONCE(nr_packages, pkg + 1);
 	return 0;
@@ -36,26 +38,34 @@ int vmsr_topology_init(void)
 	int ret;
 
 	cpu_pkg = kmalloc_array(nr_cpu_ids, sizeof(*cpu_pkg), GFP_KERNEL);
-	if (!cpu_pkg)
-		return -ENOMEM;
-	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+	cpu_core = kmalloc_array(nr_cpu_ids, sizeof(*cpu_core), GFP_KERNEL);
+	if (!cpu_pkg || !cpu_core) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
 		cpu_pkg[cpu] = VMSR_NO_PACKAGE;
+		cpu_core[cpu] = VMSR_NO_CORE;
+	}
 
 	/* Runs vmsr_cpu_online() on every CPU online now, then on each new one. */
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "misc/vmsr:online",
 				vmsr_cpu_online, NULL);
-	if (ret < 0) {
-		kfree(cpu_pkg);
-		return ret;
-	}
+	if (ret < 0)
+		goto err;
 	hp_state = ret;
 	return 0;
+err:
+	kfree(cpu_pkg);
+	kfree(cpu_core);
+	return ret;
 }
 
 void vmsr_topology_exit(void)
 {
 	cpuhp_remove_state(hp_state);
 	kfree(cpu_pkg);
+	kfree(cpu_core);
 }
 
 u32 vmsr_cpu_package(unsigned int cpu)
@@ -95,4 +105,28 @@ int vmsr_package_cpu(u32 pkg)
 {
 	return vmsr_pick_cpu(cpu_pkg, nr_cpu_ids, cpu_online_mask, pkg,
 			     raw_smp_processor_id());
+}
+
+/*
+ * The key of @cpu's per-core energy cache, as it comes online with the
+ * online SMT siblings @siblings (itself included), given the keys @keys
+ * recorded so far. SMT siblings share one per-core counter and must share one
+ * cache, or alternating them would bypass the rate limit. A core keeps its
+ * key while offline: that of an online sibling, else the one @cpu had, else
+ * @cpu itself for a core seen for the first time.
+ */
+u32 vmsr_core_key(const u32 *keys, const struct cpumask *siblings, unsigned int cpu)
+{
+	unsigned int sib;
+
+	for_each_cpu(sib, siblings)
+		if (sib != cpu && READ_ONCE(keys[sib]) != VMSR_NO_CORE)
+			return READ_ONCE(keys[sib]);
+	return READ_ONCE(keys[cpu]) != VMSR_NO_CORE ? READ_ONCE(keys[cpu]) : cpu;
+}
+
+/* Below nr_cpu_ids for a CPU that has been online, as the caller's target is. */
+u32 vmsr_cpu_core(unsigned int cpu)
+{
+	return READ_ONCE(cpu_core[cpu]);
 }

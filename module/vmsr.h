@@ -13,9 +13,13 @@
 #define VMSR_MAX_SAMPLE_PKGS	64
 #define VMSR_MAX_SAMPLE_TASKS	4096
 
-/* Default and largest value of the min_interval_us module parameter. */
+/* Default, smallest and largest value of the min_interval_us module parameter. */
 #define VMSR_DEFAULT_MIN_INTERVAL_US	5000
+#define VMSR_MIN_MIN_INTERVAL_US	1000
 #define VMSR_MAX_MIN_INTERVAL_US	10000000
+
+/* No core recorded yet, in the per-core cache keys (topology.c). */
+#define VMSR_NO_CORE	U32_MAX
 
 /* whitelist.c: the fixed, read-only set of RAPL MSRs, per vendor */
 
@@ -49,6 +53,7 @@ int vmsr_check_read(const struct vmsr_read *rd);
 int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e);
 int vmsr_check_sample(const struct vmsr_sample *s);
 int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p);
+int vmsr_check_min_interval(unsigned int us);
 
 /* topology.c: CPU to package map, kept current across CPU hotplug */
 int vmsr_topology_init(void);
@@ -58,6 +63,8 @@ u32 vmsr_nr_packages(void);
 int vmsr_pick_cpu(const u32 *cpu_pkg, unsigned int nr_cpus,
 		  const struct cpumask *online, u32 pkg, int prefer);
 int vmsr_package_cpu(u32 pkg);
+u32 vmsr_core_key(const u32 *keys, const struct cpumask *siblings, unsigned int cpu);
+u32 vmsr_cpu_core(unsigned int cpu);
 
 /* energy.c: RAPL detection and rate-limited energy counters */
 struct vmsr_rapl {

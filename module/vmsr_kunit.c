@@ -333,6 +333,66 @@ static void vmsr_emu_counter_test(struct kunit *test)
 			5U + (1U << 14));
 }
 
+/* min_interval_us: from 1 ms, the RAPL counters' own update interval, to 10 s. */
+static void vmsr_check_min_interval_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(VMSR_DEFAULT_MIN_INTERVAL_US), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(1000), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(VMSR_MAX_MIN_INTERVAL_US), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(999), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(VMSR_MAX_MIN_INTERVAL_US + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(UINT_MAX), -EINVAL);
+}
+
+/*
+ * Eight CPUs, four cores of two SMT siblings: (0, 4), (1, 5), (2, 6), (3, 7),
+ * as x86 numbers them. Siblings share one per-core counter, so they must
+ * share one cache: one key per core, whichever sibling comes online first,
+ * kept while the core is offline.
+ */
+static void vmsr_core_key_test(struct kunit *test)
+{
+	struct cpumask *sib = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	u32 keys[8];
+	unsigned int cpu;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sib);
+	for (cpu = 0; cpu < 8; cpu++)
+		keys[cpu] = VMSR_NO_CORE;
+
+	/* Boot: CPUs come online in order, each sees its online siblings. */
+	for (cpu = 0; cpu < 8; cpu++) {
+		cpumask_clear(sib);
+		cpumask_set_cpu(cpu, sib);
+		if (cpu >= 4)
+			cpumask_set_cpu(cpu - 4, sib);
+		keys[cpu] = vmsr_core_key(keys, sib, cpu);
+	}
+	for (cpu = 0; cpu < 4; cpu++)
+		KUNIT_EXPECT_EQ_MSG(test, keys[cpu + 4], keys[cpu], "cpu %u", cpu + 4);
+	for (cpu = 1; cpu < 4; cpu++)
+		KUNIT_EXPECT_NE(test, keys[cpu], keys[0]);
+
+	/* Core 1 offline, then its second sibling back first, alone. */
+	cpumask_clear(sib);
+	cpumask_set_cpu(5, sib);
+	KUNIT_EXPECT_EQ(test, vmsr_core_key(keys, sib, 5), keys[1]);
+	cpumask_set_cpu(1, sib);
+	KUNIT_EXPECT_EQ(test, vmsr_core_key(keys, sib, 1), keys[5]);
+
+	/* A core whose second sibling comes online first of all. */
+	keys[2] = VMSR_NO_CORE;
+	keys[6] = VMSR_NO_CORE;
+	cpumask_clear(sib);
+	cpumask_set_cpu(6, sib);
+	keys[6] = vmsr_core_key(keys, sib, 6);
+	cpumask_set_cpu(2, sib);
+	keys[2] = vmsr_core_key(keys, sib, 2);
+	KUNIT_EXPECT_EQ(test, keys[2], keys[6]);
+	KUNIT_EXPECT_LT(test, keys[2], 8U);
+}
+
 static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_whitelist_intel_test),
 	KUNIT_CASE(vmsr_whitelist_amd_test),
@@ -348,6 +408,8 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_task_runtime_test),
 	KUNIT_CASE(vmsr_pick_cpu_test),
 	KUNIT_CASE(vmsr_emu_counter_test),
+	KUNIT_CASE(vmsr_check_min_interval_test),
+	KUNIT_CASE(vmsr_core_key_test),
 	{}
 };
 
