@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <asm/cpufeature.h>
+#include <asm/msr-index.h>
 #include <asm/processor.h>
 
 /* 6.16 renamed the 64-bit MSR helpers rdmsrl_* to rdmsrq_* (5e404cb7ac4c). */
@@ -33,6 +34,20 @@
 #define vmsr_assert_cpus_held()	lockdep_assert_cpus_held()
 #else
 #define vmsr_assert_cpus_held()	do { } while (0)
+#endif
+
+/* RAPL MSR names an older kernel's <asm/msr-index.h> may lack. */
+#ifndef MSR_AMD_RAPL_POWER_UNIT
+#define MSR_AMD_RAPL_POWER_UNIT		0xc0010299
+#endif
+#ifndef MSR_AMD_CORE_ENERGY_STATUS
+#define MSR_AMD_CORE_ENERGY_STATUS	0xc001029a
+#endif
+#ifndef MSR_AMD_PKG_ENERGY_STATUS
+#define MSR_AMD_PKG_ENERGY_STATUS	0xc001029b
+#endif
+#ifndef MSR_PLATFORM_ENERGY_STATUS
+#define MSR_PLATFORM_ENERGY_STATUS	0x0000064d
 #endif
 
 #endif /* VMSR_COMPAT_H */

@@ -47,10 +47,9 @@ const struct vmsr_vendor_msrs *vmsr_vendor_msrs(u32 vendor);
 const struct vmsr_msr_desc *vmsr_msr_lookup(u32 vendor, u32 msr);
 
 /* abi.c: validation of everything that comes in through an ioctl */
-int vmsr_check_cmd(unsigned int cmd);
 int vmsr_check_info(const struct vmsr_info *info);
 int vmsr_check_read(const struct vmsr_read *rd);
-int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e);
+const struct vmsr_msr_desc *vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e);
 int vmsr_check_sample(const struct vmsr_sample *s);
 int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p);
 int vmsr_check_min_interval(unsigned int us);

@@ -2,11 +2,11 @@
 /*
  * KUnit tests for the parts of vmsr that decide things without hardware:
  * the MSR whitelist, the vendor set, ioctl input validation, the choice of a
- * CPU for a package, and the emulated counter's wrap.
+ * CPU for a package, per-core cache keys, and the emulated counter's wrap.
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
-#include <linux/ioctl.h>
+#include <linux/err.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <asm/processor.h>
@@ -122,24 +122,6 @@ static void vmsr_vendor_select_test(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, vmsr_vendor_msrs(VMSR_VENDOR_HYGON + 1));
 }
 
-static void vmsr_check_cmd_test(struct kunit *test)
-{
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_INFO), 0);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_READ), 0);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_SAMPLE), 0);
-	/* Our number with another size or direction: a stale struct. */
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC, 0x00, __u64)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOR(VMSR_IOC_MAGIC, 0x01, struct vmsr_read)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IO(VMSR_IOC_MAGIC, 0x02)), -EINVAL);
-	/* Not ours at all. */
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC, 0x03, struct vmsr_read)),
-			-ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC + 1, 0x00, struct vmsr_info)),
-			-ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(0), -ENOTTY);
-}
-
 static void vmsr_check_info_test(struct kunit *test)
 {
 	struct vmsr_info info = {};
@@ -174,19 +156,21 @@ static void vmsr_check_read_entry_test(struct kunit *test)
 {
 	struct vmsr_read_entry e = { .msr = 0x611 };
 
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e),
+			    vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x611));
 	e.flags = VMSR_READ_F_PACKAGE;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e),
+			    vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x611));
 	e.flags = VMSR_READ_F_PACKAGE << 1;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), ERR_PTR(-EINVAL));
 	e.flags = 0;
 	e.msr = 0x612;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), -EPERM);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), ERR_PTR(-EPERM));
 	e.msr = 0x611;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), -EPERM);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), ERR_PTR(-EPERM));
 	/* Flags are checked before the MSR. */
 	e.flags = U32_MAX;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), ERR_PTR(-EINVAL));
 }
 
 static void vmsr_check_sample_test(struct kunit *test)
@@ -399,7 +383,6 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_whitelist_foreign_test),
 	KUNIT_CASE(vmsr_whitelist_scope_test),
 	KUNIT_CASE(vmsr_vendor_select_test),
-	KUNIT_CASE(vmsr_check_cmd_test),
 	KUNIT_CASE(vmsr_check_info_test),
 	KUNIT_CASE(vmsr_check_read_test),
 	KUNIT_CASE(vmsr_check_read_entry_test),
