@@ -74,6 +74,7 @@ static inline u64 vmsr_task_runtime(struct task_struct *t)
 
 	for (tries = 0; tries < VMSR_FRESH_TRIES; tries++) {
 		start = READ_ONCE(t->se.exec_start);
+		/* Our loads in order; update_curr()'s stores have no barrier (above). */
 		smp_rmb();
 		sum = READ_ONCE(t->se.sum_exec_runtime);
 		if (!READ_ONCE(t->on_cpu))
