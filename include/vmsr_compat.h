@@ -36,6 +36,18 @@
 #define vmsr_assert_cpus_held()	do { } while (0)
 #endif
 
+/*
+ * 5.18 turned housekeeping_cpumask()'s flags (HK_FLAG_*) into types
+ * (HK_TYPE_*); Kbuild finds out which the tree has.
+ */
+#ifdef VMSR_HAVE_HK_TYPE
+#define VMSR_HK_DOMAIN	HK_TYPE_DOMAIN
+#define VMSR_HK_TICK	HK_TYPE_TICK
+#else
+#define VMSR_HK_DOMAIN	HK_FLAG_DOMAIN
+#define VMSR_HK_TICK	HK_FLAG_TICK
+#endif
+
 /* RAPL MSR names an older kernel's <asm/msr-index.h> may lack. */
 #ifndef MSR_AMD_RAPL_POWER_UNIT
 #define MSR_AMD_RAPL_POWER_UNIT		0xc0010299

@@ -25,7 +25,8 @@
 
 /* Where an allowed MSR is read from. */
 enum vmsr_msr_scope {
-	VMSR_SCOPE_PLAIN,	/* a unit, limit or info MSR: read directly */
+	VMSR_SCOPE_CONST,	/* a unit or info MSR: read at CPU online, served from memory */
+	VMSR_SCOPE_PLAIN,	/* a limit MSR: read on a housekeeping CPU of the package */
 	VMSR_SCOPE_PKG_ENERGY,	/* a package energy counter: cached per package */
 	VMSR_SCOPE_CPU_ENERGY,	/* a per-core energy counter: cached per CPU */
 };
@@ -59,8 +60,8 @@ int vmsr_topology_init(void);
 void vmsr_topology_exit(void);
 u32 vmsr_cpu_package(unsigned int cpu);
 u32 vmsr_nr_packages(void);
-int vmsr_pick_cpu(const u32 *cpu_pkg, unsigned int nr_cpus,
-		  const struct cpumask *online, u32 pkg, int prefer);
+int vmsr_pick_cpu(const u32 *cpu_pkg, unsigned int nr_cpus, const struct cpumask *online,
+		  const struct cpumask *housekeeping, u32 pkg, int prefer);
 int vmsr_package_cpu(u32 pkg);
 u32 vmsr_core_key(const u32 *keys, const struct cpumask *siblings, unsigned int cpu);
 u32 vmsr_cpu_core(unsigned int cpu);

@@ -87,21 +87,21 @@ static void check_desc(struct kunit *test, u32 vendor, u32 msr,
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
 	KUNIT_EXPECT_EQ_MSG(test, d->scope, scope, "msr %#x", msr);
-	if (scope != VMSR_SCOPE_PLAIN)
+	if (scope == VMSR_SCOPE_PKG_ENERGY || scope == VMSR_SCOPE_CPU_ENERGY)
 		KUNIT_EXPECT_EQ_MSG(test, d->domain, domain, "msr %#x", msr);
 }
 
 static void vmsr_whitelist_scope_test(struct kunit *test)
 {
-	check_desc(test, VMSR_VENDOR_INTEL, 0x606, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x606, VMSR_SCOPE_CONST, -1);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x610, VMSR_SCOPE_PLAIN, -1);
-	check_desc(test, VMSR_VENDOR_INTEL, 0x614, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x614, VMSR_SCOPE_CONST, -1);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x611, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x619, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_DRAM);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x639, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_CORE);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x641, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_UNCORE);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x64d, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PSYS);
-	check_desc(test, VMSR_VENDOR_AMD, 0xc0010299, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_AMD, 0xc0010299, VMSR_SCOPE_CONST, -1);
 	check_desc(test, VMSR_VENDOR_AMD, 0xc001029b, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG);
 	/* AMD's core counter is per core, so it is no package domain. */
 	check_desc(test, VMSR_VENDOR_AMD, 0xc001029a, VMSR_SCOPE_CPU_ENERGY, VMSR_DOMAIN_CORE);
@@ -273,32 +273,66 @@ static void vmsr_pick_cpu_test(struct kunit *test)
 {
 	static const u32 map[] = { 0, 0, 1, 1 };
 	struct cpumask *online = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	struct cpumask *all = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, online);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, all);
 	cpumask_set_cpu(0, online);
 	cpumask_set_cpu(1, online);
 	cpumask_set_cpu(2, online);
 	cpumask_set_cpu(3, online);
+	cpumask_copy(all, online);
 
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 3), 3);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 0), 2);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 0, -1), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 3), 3);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 0), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 0, -1), 0);
 
 	/* The preferred CPU is offline: another CPU of the package. */
 	cpumask_clear_cpu(3, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 3), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 3), 2);
 	/* The first CPU of the package is offline. */
 	cpumask_clear_cpu(0, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 0, 2), 1);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 0, 2), 1);
 	/* A whole package offline. */
 	cpumask_clear_cpu(2, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 1), -ENXIO);
 	/* A package that does not exist. */
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 2, -1), -ENXIO);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, VMSR_NO_PACKAGE, -1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 2, -1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, VMSR_NO_PACKAGE, -1), -ENXIO);
 	/* CPUs beyond the map are never chosen. */
 	cpumask_set_cpu(5, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 5), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 5), -ENXIO);
+}
+
+/*
+ * Isolated CPUs (outside the housekeeping mask) are left alone while their
+ * package has a housekeeping CPU online, even when the caller prefers one;
+ * a package of isolated CPUs only is still read, on one of them.
+ */
+static void vmsr_pick_cpu_housekeeping_test(struct kunit *test)
+{
+	static const u32 map[] = { 0, 0, 1, 1 };
+	struct cpumask *online = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	struct cpumask *hk = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, online);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, hk);
+	cpumask_set_cpu(0, online);
+	cpumask_set_cpu(1, online);
+	cpumask_set_cpu(2, online);
+	cpumask_set_cpu(3, online);
+	/* CPUs 1 and 3 isolated. */
+	cpumask_set_cpu(0, hk);
+	cpumask_set_cpu(2, hk);
+
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 3), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, -1), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 2), 2);
+	/* Package 1's housekeeping CPU offline: its isolated one, the caller's first. */
+	cpumask_clear_cpu(2, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 3), 3);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 0), 3);
 }
 
 static void vmsr_emu_counter_test(struct kunit *test)
@@ -390,6 +424,7 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_split_runtime_test),
 	KUNIT_CASE(vmsr_task_runtime_test),
 	KUNIT_CASE(vmsr_pick_cpu_test),
+	KUNIT_CASE(vmsr_pick_cpu_housekeeping_test),
 	KUNIT_CASE(vmsr_emu_counter_test),
 	KUNIT_CASE(vmsr_check_min_interval_test),
 	KUNIT_CASE(vmsr_core_key_test),

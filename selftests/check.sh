@@ -138,27 +138,28 @@ for v in 7.2 6.1; do
 		"$out/$v-debug/kunit/vmsr_kunit.ko:vmsr_kunit.ko"
 done
 
-# vmsr_fresh_test again with sched_clock stable: under TCG the TSC is
-# unsynchronized, so the VMs above run with it unstable; tsc=reliable makes
-# the kernel trust it.
-stable_clock() {	# LABEL BZIMAGE
-	local label=$1-stable-clock initrd=$out/$1/initramfs-stable-clock.cpio.gz
-	if ! VMSR_INIT=$vm/fresh-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
+# A VM with sched_clock stable (under TCG the TSC is unsynchronized, so the
+# VMs above run with it unstable; tsc=reliable makes the kernel trust it) and
+# CPU 3 isolated: vmsr_fresh_test again, and vmsr_ipi_test.
+cmdline_vm() {	# LABEL BZIMAGE
+	local label=$1-cmdline initrd=$out/$1/initramfs-cmdline.cpio.gz
+	if ! VMSR_INIT=$vm/cmdline-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
 		"$out/$1/production/vmsr.ko:vmsr.ko"; then
 		record "FAIL vm/$label (initramfs)"
 		return
 	fi
-	VMSR_APPEND=tsc=reliable "$vm/run-vm.sh" "$label" "$2" "$initrd" | grep -v '^COUNTS' |
-		tee -a "$results"
+	VMSR_APPEND="tsc=reliable isolcpus=3 nohz_full=3" \
+		"$vm/run-vm.sh" "$label" "$2" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
 }
 for v in 7.2 6.1; do
 	k=k${v/./}
 	[ -n "${!k}" ] || continue
-	stable_clock "$v-debug" "${!k}/arch/x86/boot/bzImage"
+	cmdline_vm "$v-debug" "${!k}/arch/x86/boot/bzImage"
 done
 
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko"
+cmdline_vm debian-6.1 "$deb_image"
 
 # Packaging. DKMS builds for Debian's headers by kernel release, passed
 # explicitly: the machine's own kernel is not Debian's.
