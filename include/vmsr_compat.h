@@ -8,6 +8,7 @@
 
 #include <linux/version.h>
 #include <asm/cpufeature.h>
+#include <asm/msr-index.h>
 #include <asm/processor.h>
 
 /* 6.16 renamed the 64-bit MSR helpers rdmsrl_* to rdmsrq_* (5e404cb7ac4c). */
@@ -26,10 +27,39 @@
 /*
  * lockdep_assert_cpus_held() exists since 4.13 but modules may call it only
  * where the kernel exports it, which Kbuild finds out. Elsewhere the
- * assertion is left out; it only ever warns on lockdep kernels.
+ * assertion is left out; it only ever warns on lockdep kernels. Under our
+ * own name: the kernel's stays the kernel's.
  */
-#ifndef VMSR_HAVE_LOCKDEP_ASSERT_CPUS_HELD
-#define lockdep_assert_cpus_held()	do { } while (0)
+#ifdef VMSR_HAVE_LOCKDEP_ASSERT_CPUS_HELD
+#define vmsr_assert_cpus_held()	lockdep_assert_cpus_held()
+#else
+#define vmsr_assert_cpus_held()	do { } while (0)
+#endif
+
+/*
+ * 5.18 turned housekeeping_cpumask()'s flags (HK_FLAG_*) into types
+ * (HK_TYPE_*); Kbuild finds out which the tree has.
+ */
+#ifdef VMSR_HAVE_HK_TYPE
+#define VMSR_HK_DOMAIN	HK_TYPE_DOMAIN
+#define VMSR_HK_TICK	HK_TYPE_TICK
+#else
+#define VMSR_HK_DOMAIN	HK_FLAG_DOMAIN
+#define VMSR_HK_TICK	HK_FLAG_TICK
+#endif
+
+/* RAPL MSR names an older kernel's <asm/msr-index.h> may lack. */
+#ifndef MSR_AMD_RAPL_POWER_UNIT
+#define MSR_AMD_RAPL_POWER_UNIT		0xc0010299
+#endif
+#ifndef MSR_AMD_CORE_ENERGY_STATUS
+#define MSR_AMD_CORE_ENERGY_STATUS	0xc001029a
+#endif
+#ifndef MSR_AMD_PKG_ENERGY_STATUS
+#define MSR_AMD_PKG_ENERGY_STATUS	0xc001029b
+#endif
+#ifndef MSR_PLATFORM_ENERGY_STATUS
+#define MSR_PLATFORM_ENERGY_STATUS	0x0000064d
 #endif
 
 #endif /* VMSR_COMPAT_H */

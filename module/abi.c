@@ -2,37 +2,16 @@
 /*
  * Validation of every struct that enters through an ioctl. Each check either
  * accepts the input or names the errno of the README's error table; nothing
- * here touches hardware, so vmsr_kunit.ko tests it directly.
+ * here touches hardware, so vmsr_kunit.ko tests it directly. Commands are
+ * main.c's one switch: anything else, one of our numbers with another size
+ * or direction included, is -ENOTTY.
  */
+#include <linux/err.h>
 #include <linux/errno.h>
-#include <linux/ioctl.h>
 #include <linux/kernel.h>
 
 #include "fresh.h"
 #include "vmsr.h"
-
-static const unsigned int vmsr_cmds[] = {
-	VMSR_IOC_INFO, VMSR_IOC_READ, VMSR_IOC_SAMPLE,
-};
-
-/*
- * 0 for one of our commands. A command with our type and number but another
- * size or direction is a caller built against a different struct: -EINVAL.
- * Anything else is not ours: -ENOTTY.
- */
-int vmsr_check_cmd(unsigned int cmd)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(vmsr_cmds); i++) {
-		if (cmd == vmsr_cmds[i])
-			return 0;
-		if (_IOC_TYPE(cmd) == _IOC_TYPE(vmsr_cmds[i]) &&
-		    _IOC_NR(cmd) == _IOC_NR(vmsr_cmds[i]))
-			return -EINVAL;
-	}
-	return -ENOTTY;
-}
 
 int vmsr_check_info(const struct vmsr_info *info)
 {
@@ -50,13 +29,15 @@ int vmsr_check_read(const struct vmsr_read *rd)
 	return 0;
 }
 
-int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e)
+/* The whitelist entry of @e's MSR, or ERR_PTR(-EINVAL or -EPERM). */
+const struct vmsr_msr_desc *vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e)
 {
+	const struct vmsr_msr_desc *desc;
+
 	if (e->flags & ~VMSR_READ_F_PACKAGE)
-		return -EINVAL;
-	if (!vmsr_msr_lookup(vendor, e->msr))
-		return -EPERM;
-	return 0;
+		return ERR_PTR(-EINVAL);
+	desc = vmsr_msr_lookup(vendor, e->msr);
+	return desc ?: ERR_PTR(-EPERM);
 }
 
 int vmsr_check_sample(const struct vmsr_sample *s)
@@ -74,6 +55,18 @@ int vmsr_check_sample(const struct vmsr_sample *s)
 int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p)
 {
 	if (p->domains & ~(VMSR_DOMAIN_BIT(VMSR_DOMAIN_PSYS + 1) - 1))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The min_interval_us module parameter, checked at load. The floor is the
+ * RAPL counters' own update interval, about 1 ms: reading faster only shows
+ * when the hardware updates, a finer clock for a side channel (vmsr(4)).
+ */
+int vmsr_check_min_interval(unsigned int us)
+{
+	if (us < VMSR_MIN_MIN_INTERVAL_US || us > VMSR_MAX_MIN_INTERVAL_US)
 		return -EINVAL;
 	return 0;
 }

@@ -6,7 +6,8 @@
  * each package's counters are read from hardware at most once per
  * min_interval_us; a call within that interval gets the cached values and
  * the time they were read. Every CPU of a package therefore sees the same
- * value. AMD's per-core counter is rate-limited the same way, per CPU.
+ * value. AMD's per-core counter is rate-limited the same way, per core: SMT
+ * siblings share the counter, and its cache.
  *
  * Callers hold cpus_read_lock(), so a CPU chosen for a read stays online.
  */
@@ -17,6 +18,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/topology.h>
 
 #include "vmsr_compat.h"
 #include "vmsr.h"
@@ -34,9 +36,78 @@ struct vmsr_energy_cache {
 	struct vmsr_energy energy;
 };
 
-/* [nr_cpu_ids] each: package ids are below nr_cpu_ids too. */
+/* [nr_cpu_ids] each: package ids and core keys are below nr_cpu_ids too. */
 static struct vmsr_energy_cache *pkg_cache;
 static struct vmsr_energy_cache *cpu_cache;
+
+/*
+ * Registers that never change (units, power info), per package and
+ * whitelist entry: read on a CPU of the package as it comes online, the
+ * first time one does, so that READ never sends an IPI for them.
+ */
+struct vmsr_const {
+	u64 value;
+	s32 result;		/* 0, -EIO, or -ENXIO until read */
+};
+
+static struct vmsr_const *const_cache;	/* [nr_cpu_ids][nr_msrs of the vendor] */
+static int const_hp_state = -1;
+
+static struct vmsr_const *vmsr_const_slot(u32 pkg, const struct vmsr_msr_desc *desc)
+{
+	const struct vmsr_vendor_msrs *set = vmsr_vendor_msrs(vmsr_rapl.vendor);
+
+	return &const_cache[pkg * set->nr_msrs + (desc - set->msrs)];
+}
+
+/* A CPU hotplug callback, so it runs on @cpu: the reads send no IPI. */
+static int vmsr_const_online(unsigned int cpu)
+{
+	const struct vmsr_vendor_msrs *set = vmsr_vendor_msrs(vmsr_rapl.vendor);
+	u32 pkg = topology_logical_package_id(cpu);
+	unsigned int i;
+
+	if (WARN_ON_ONCE(pkg >= nr_cpu_ids))
+		return 0;
+	for (i = 0; i < set->nr_msrs; i++) {
+		struct vmsr_const *c = vmsr_const_slot(pkg, &set->msrs[i]);
+
+		if (set->msrs[i].scope != VMSR_SCOPE_CONST || c->result != -ENXIO)
+			continue;
+		c->result = vmsr_hw_read(cpu, set->msrs[i].msr, &c->value) ? -EIO : 0;
+	}
+	return 0;
+}
+
+static int vmsr_const_init(void)
+{
+	const struct vmsr_vendor_msrs *set = vmsr_vendor_msrs(vmsr_rapl.vendor);
+	unsigned int i;
+	int ret;
+
+	if (!set)
+		return 0;
+	const_cache = kvmalloc_array(array_size(nr_cpu_ids, set->nr_msrs),
+				     sizeof(*const_cache), GFP_KERNEL);
+	if (!const_cache)
+		return -ENOMEM;
+	for (i = 0; i < nr_cpu_ids * set->nr_msrs; i++)
+		const_cache[i] = (struct vmsr_const){ .result = -ENXIO };
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "misc/vmsr:const", vmsr_const_online, NULL);
+	if (ret < 0)
+		return ret;
+	const_hp_state = ret;
+	return 0;
+}
+
+static void vmsr_const_exit(void)
+{
+	if (const_hp_state >= 0)
+		cpuhp_remove_state(const_hp_state);
+	const_hp_state = -1;
+	kvfree(const_cache);
+	const_cache = NULL;
+}
 
 static struct vmsr_energy_cache *vmsr_caches_alloc(void)
 {
@@ -54,8 +125,9 @@ int vmsr_energy_init(void)
 {
 	int ret;
 
-	if (vmsr_min_interval_us > VMSR_MAX_MIN_INTERVAL_US) {
-		pr_err("min_interval_us must be at most %u\n", VMSR_MAX_MIN_INTERVAL_US);
+	if (vmsr_check_min_interval(vmsr_min_interval_us)) {
+		pr_err("min_interval_us must be %u to %u\n", VMSR_MIN_MIN_INTERVAL_US,
+		       VMSR_MAX_MIN_INTERVAL_US);
 		return -EINVAL;
 	}
 	memset(&vmsr_rapl, 0, sizeof(vmsr_rapl));
@@ -65,15 +137,15 @@ int vmsr_energy_init(void)
 
 	pkg_cache = vmsr_caches_alloc();
 	cpu_cache = vmsr_caches_alloc();
-	if (!pkg_cache || !cpu_cache) {
+	ret = pkg_cache && cpu_cache ? vmsr_const_init() : -ENOMEM;
+	if (ret)
 		vmsr_energy_exit();
-		return -ENOMEM;
-	}
-	return 0;
+	return ret;
 }
 
 void vmsr_energy_exit(void)
 {
+	vmsr_const_exit();
 	vmsr_hw_exit();
 	kfree(pkg_cache);
 	kfree(cpu_cache);
@@ -132,12 +204,15 @@ static void vmsr_energy_fail(struct vmsr_energy *out, int err)
 	}
 }
 
-/* All package-scope counters of @pkg: -ENXIO if it has no online CPU. */
+/*
+ * All package-scope counters of @pkg, read on a housekeeping CPU of it where
+ * it has one: -ENXIO if it has no online CPU.
+ */
 void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out)
 {
 	int cpu;
 
-	lockdep_assert_cpus_held();
+	vmsr_assert_cpus_held();
 	cpu = pkg < nr_cpu_ids ? vmsr_package_cpu(pkg) : -ENXIO;
 	if (cpu < 0) {
 		vmsr_energy_fail(out, cpu);
@@ -148,7 +223,7 @@ void vmsr_energy_pkg(u32 pkg, struct vmsr_energy *out)
 
 static int vmsr_target_cpu(u32 target, bool by_pkg)
 {
-	lockdep_assert_cpus_held();
+	vmsr_assert_cpus_held();
 	if (by_pkg)
 		return target < nr_cpu_ids ? vmsr_package_cpu(target) : -ENXIO;
 	if (target >= nr_cpu_ids || !cpu_online(target))
@@ -156,9 +231,15 @@ static int vmsr_target_cpu(u32 target, bool by_pkg)
 	return target;
 }
 
-/* One READ entry; @desc is from the whitelist. */
+/*
+ * One READ entry; @desc is from the whitelist. Every register but AMD's
+ * per-core counter is package-scoped: it is read, or served from memory, for
+ * the target's package, so that a READ aimed at an isolated CPU does not
+ * interrupt it (AMD's core counter only as often as the rate limit allows).
+ */
 int vmsr_read_msr(const struct vmsr_msr_desc *desc, u32 target, bool by_pkg, u64 *val)
 {
+	struct vmsr_const *c;
 	struct vmsr_energy e;
 	int cpu = vmsr_target_cpu(target, by_pkg);
 	u32 pkg;
@@ -166,22 +247,30 @@ int vmsr_read_msr(const struct vmsr_msr_desc *desc, u32 target, bool by_pkg, u64
 	*val = 0;
 	if (cpu < 0)
 		return cpu;
+	pkg = vmsr_cpu_package(cpu);
+	if (pkg >= nr_cpu_ids)
+		return -ENXIO;
 
 	switch (desc->scope) {
+	case VMSR_SCOPE_CONST:
+		c = vmsr_const_slot(pkg, desc);
+		*val = c->result ? 0 : c->value;
+		return c->result;
 	case VMSR_SCOPE_PLAIN:
+		cpu = vmsr_package_cpu(pkg);
+		if (cpu < 0)
+			return cpu;
 		return vmsr_hw_read(cpu, desc->msr, val) ? -EIO : 0;
 	case VMSR_SCOPE_PKG_ENERGY:
 		if (!(vmsr_rapl.domains & VMSR_DOMAIN_BIT(desc->domain)))
 			return -ENODEV;
-		pkg = vmsr_cpu_package(cpu);
-		if (pkg >= nr_cpu_ids)
-			return -ENXIO;
-		vmsr_energy_cached(&pkg_cache[pkg], cpu, vmsr_rapl.domains, false, &e);
+		vmsr_energy_pkg(pkg, &e);
 		break;
 	case VMSR_SCOPE_CPU_ENERGY:
 		if (!(vmsr_rapl.cpu_domains & VMSR_DOMAIN_BIT(desc->domain)))
 			return -ENODEV;
-		vmsr_energy_cached(&cpu_cache[cpu], cpu, vmsr_rapl.cpu_domains, true, &e);
+		vmsr_energy_cached(&cpu_cache[vmsr_cpu_core(cpu)], cpu,
+				   vmsr_rapl.cpu_domains, true, &e);
 		break;
 	default:
 		return -EIO;

@@ -15,6 +15,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -46,7 +47,7 @@ static int vmsr_ioctl_info(void __user *argp)
 		for (cpu = 0; cpu < n; cpu++)
 			map[cpu] = vmsr_cpu_package(cpu);
 		ret = copy_to_user(u64_to_user_ptr(info.cpu_map), map,
-				   n * sizeof(*map)) ? -EFAULT : 0;
+				   array_size(n, sizeof(*map))) ? -EFAULT : 0;
 		kvfree(map);
 		if (ret)
 			return ret;
@@ -72,19 +73,21 @@ static int vmsr_ioctl_info(void __user *argp)
 }
 
 /*
- * Copies @count entries of @size bytes in from user @uptr. The caller checked
- * @count against its cap, so the multiplication cannot overflow.
+ * Copies @count entries of @size bytes in from user @uptr, into a buffer
+ * with room for @count times @extra bytes more after them. The caller
+ * checked @count against its cap.
  */
-static void *vmsr_copy_array_in(u64 uptr, u32 count, size_t size)
+static void *vmsr_copy_array_in(u64 uptr, u32 count, size_t size, size_t extra)
 {
+	size_t len = array_size(count, size);
 	void *buf;
 
 	if (!count)
 		return NULL;
-	buf = kvmalloc_array(count, size, GFP_KERNEL);
+	buf = kvmalloc_array(count, size + extra, GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	if (copy_from_user(buf, u64_to_user_ptr(uptr), count * size)) {
+	if (copy_from_user(buf, u64_to_user_ptr(uptr), len)) {
 		kvfree(buf);
 		return ERR_PTR(-EFAULT);
 	}
@@ -93,6 +96,7 @@ static void *vmsr_copy_array_in(u64 uptr, u32 count, size_t size)
 
 static int vmsr_ioctl_read(void __user *argp)
 {
+	const struct vmsr_msr_desc **descs;
 	struct vmsr_read_entry *ents;
 	struct vmsr_read rd;
 	u32 i;
@@ -103,28 +107,31 @@ static int vmsr_ioctl_read(void __user *argp)
 	ret = vmsr_check_read(&rd);
 	if (ret)
 		return ret;
-	ents = vmsr_copy_array_in(rd.entries, rd.count, sizeof(*ents));
+	/* The entries, then each one's whitelist entry, in one buffer. */
+	ents = vmsr_copy_array_in(rd.entries, rd.count, sizeof(*ents), sizeof(*descs));
 	if (IS_ERR(ents))
 		return PTR_ERR(ents);
+	descs = (const struct vmsr_msr_desc **)&ents[rd.count];
 
 	/* Refuse the whole batch before any read if one entry is bad. */
 	for (i = 0; i < rd.count; i++) {
-		ret = vmsr_check_read_entry(vmsr_rapl.vendor, &ents[i]);
-		if (ret)
+		descs[i] = vmsr_check_read_entry(vmsr_rapl.vendor, &ents[i]);
+		if (IS_ERR(descs[i])) {
+			ret = PTR_ERR(descs[i]);
 			goto out;
+		}
 	}
 
 	cpus_read_lock();
 	for (i = 0; i < rd.count; i++) {
 		struct vmsr_read_entry *e = &ents[i];
 
-		e->result = vmsr_read_msr(vmsr_msr_lookup(vmsr_rapl.vendor, e->msr),
-					  e->target, e->flags & VMSR_READ_F_PACKAGE,
+		e->result = vmsr_read_msr(descs[i], e->target, e->flags & VMSR_READ_F_PACKAGE,
 					  &e->value);
 	}
 	cpus_read_unlock();
 
-	if (copy_to_user(u64_to_user_ptr(rd.entries), ents, rd.count * sizeof(*ents)))
+	if (copy_to_user(u64_to_user_ptr(rd.entries), ents, array_size(rd.count, sizeof(*ents))))
 		ret = -EFAULT;
 out:
 	kvfree(ents);
@@ -155,7 +162,7 @@ static int vmsr_tasks_in(struct vmsr_task_sample *tasks, u64 uptr, u32 count)
 	struct vmsr_task_sample __user *u = u64_to_user_ptr(uptr);
 	u32 i, tid;
 
-	if (!user_read_access_begin(u, count * sizeof(*u)))
+	if (!user_read_access_begin(u, array_size(count, sizeof(*u))))
 		return -EFAULT;
 	for (i = 0; i < count; i++) {
 		unsafe_get_user(tid, &u[i].tid, efault);
@@ -205,7 +212,8 @@ static int vmsr_sample_tasks(u64 uptr, u32 count, bool fresh)
 		if (ret)
 			return ret;
 		vmsr_tasks_sample(chunk, n, fresh);
-		ret = vmsr_copy_out(uptr + done * sizeof(*chunk), chunk, n * sizeof(*chunk));
+		ret = vmsr_copy_out(uptr + done * sizeof(*chunk), chunk,
+				    array_size(n, sizeof(*chunk)));
 		if (ret)
 			return ret;
 	}
@@ -227,7 +235,7 @@ static int vmsr_ioctl_sample(void __user *argp)
 		return ret;
 	fresh = s.flags & VMSR_SAMPLE_F_FRESH;
 
-	pkgs = vmsr_copy_array_in(s.pkgs, s.nr_pkgs, sizeof(*pkgs));
+	pkgs = vmsr_copy_array_in(s.pkgs, s.nr_pkgs, sizeof(*pkgs), 0);
 	if (IS_ERR(pkgs))
 		return PTR_ERR(pkgs);
 	for (i = 0; i < s.nr_pkgs; i++) {
@@ -247,7 +255,7 @@ static int vmsr_ioctl_sample(void __user *argp)
 	for (i = 0; i < s.nr_pkgs; i++)
 		vmsr_sample_pkg(&pkgs[i]);
 	cpus_read_unlock();
-	ret = vmsr_copy_out(s.pkgs, pkgs, s.nr_pkgs * sizeof(*pkgs)) ?:
+	ret = vmsr_copy_out(s.pkgs, pkgs, array_size(s.nr_pkgs, sizeof(*pkgs))) ?:
 	      vmsr_sample_tasks(s.tasks, s.nr_tasks, fresh);
 	s.end_ns = ktime_get_ns();
 
@@ -261,10 +269,11 @@ out:
 static long vmsr_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *argp = (void __user *)arg;
-	int ret = vmsr_check_cmd(cmd);
 
-	if (ret)
-		return ret;
+	/*
+	 * The size and direction are part of each command, so a caller built
+	 * against another struct reaches the default: -ENOTTY.
+	 */
 	switch (cmd) {
 	case VMSR_IOC_INFO:
 		return vmsr_ioctl_info(argp);

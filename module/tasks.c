@@ -2,11 +2,8 @@
 /*
  * Per-task CPU times, for a TID in the caller's pid namespace.
  *
- * Access rule: the caller's own thread group is always readable. Another
- * process's thread is readable only if its real, effective and saved uids all
- * equal the caller's real uid (the uid test ptrace applies to real
- * credentials), or if the caller has CAP_SYS_PTRACE in the target's user
- * namespace. Otherwise the entry gets -EACCES.
+ * Who may read whose task: access.c; -EACCES for a task the caller may not
+ * read.
  *
  * A zombie (exited, not yet reaped) is still readable: its times are final
  * and the entry carries VMSR_TASK_F_EXITED. A TID that does not exist, or
@@ -18,8 +15,6 @@
  * user and system time, as /proc scales them but without its lock and its
  * memory of earlier calls: only the total is monotonic then.
  */
-#include <linux/capability.h>
-#include <linux/cred.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
@@ -29,20 +24,6 @@
 
 #include "fresh.h"
 #include "vmsr.h"
-
-static bool vmsr_task_readable(struct task_struct *t)
-{
-	const struct cred *mine = current_cred();
-	const struct cred *theirs;
-
-	if (same_thread_group(t, current))
-		return true;
-	theirs = __task_cred(t);
-	if (uid_eq(mine->uid, theirs->uid) && uid_eq(mine->uid, theirs->euid) &&
-	    uid_eq(mine->uid, theirs->suid))
-		return true;
-	return ns_capable_noaudit(theirs->user_ns, CAP_SYS_PTRACE);
-}
 
 /* Fills in every field of @ts but the tid, for its tid. Under RCU. */
 static void vmsr_task_sample(struct vmsr_task_sample *ts, struct pid_namespace *ns, bool fresh)
@@ -56,7 +37,7 @@ static void vmsr_task_sample(struct vmsr_task_sample *ts, struct pid_namespace *
 	t = pid_task(find_pid_ns(ts->tid, ns), PIDTYPE_PID);
 	if (!t)
 		goto out;
-	if (!vmsr_task_readable(t)) {
+	if (!vmsr_may_read_task(t)) {
 		out.result = -EACCES;
 		goto out;
 	}

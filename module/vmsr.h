@@ -13,15 +13,20 @@
 #define VMSR_MAX_SAMPLE_PKGS	64
 #define VMSR_MAX_SAMPLE_TASKS	4096
 
-/* Default and largest value of the min_interval_us module parameter. */
+/* Default, smallest and largest value of the min_interval_us module parameter. */
 #define VMSR_DEFAULT_MIN_INTERVAL_US	5000
+#define VMSR_MIN_MIN_INTERVAL_US	1000
 #define VMSR_MAX_MIN_INTERVAL_US	10000000
+
+/* No core recorded yet, in the per-core cache keys (topology.c). */
+#define VMSR_NO_CORE	U32_MAX
 
 /* whitelist.c: the fixed, read-only set of RAPL MSRs, per vendor */
 
 /* Where an allowed MSR is read from. */
 enum vmsr_msr_scope {
-	VMSR_SCOPE_PLAIN,	/* a unit, limit or info MSR: read directly */
+	VMSR_SCOPE_CONST,	/* a unit or info MSR: read at CPU online, served from memory */
+	VMSR_SCOPE_PLAIN,	/* a limit MSR: read on a housekeeping CPU of the package */
 	VMSR_SCOPE_PKG_ENERGY,	/* a package energy counter: cached per package */
 	VMSR_SCOPE_CPU_ENERGY,	/* a per-core energy counter: cached per CPU */
 };
@@ -43,21 +48,23 @@ const struct vmsr_vendor_msrs *vmsr_vendor_msrs(u32 vendor);
 const struct vmsr_msr_desc *vmsr_msr_lookup(u32 vendor, u32 msr);
 
 /* abi.c: validation of everything that comes in through an ioctl */
-int vmsr_check_cmd(unsigned int cmd);
 int vmsr_check_info(const struct vmsr_info *info);
 int vmsr_check_read(const struct vmsr_read *rd);
-int vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e);
+const struct vmsr_msr_desc *vmsr_check_read_entry(u32 vendor, const struct vmsr_read_entry *e);
 int vmsr_check_sample(const struct vmsr_sample *s);
 int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p);
+int vmsr_check_min_interval(unsigned int us);
 
 /* topology.c: CPU to package map, kept current across CPU hotplug */
 int vmsr_topology_init(void);
 void vmsr_topology_exit(void);
 u32 vmsr_cpu_package(unsigned int cpu);
 u32 vmsr_nr_packages(void);
-int vmsr_pick_cpu(const u32 *cpu_pkg, unsigned int nr_cpus,
-		  const struct cpumask *online, u32 pkg, int prefer);
+int vmsr_pick_cpu(const u32 *cpu_pkg, unsigned int nr_cpus, const struct cpumask *online,
+		  const struct cpumask *housekeeping, u32 pkg, int prefer);
 int vmsr_package_cpu(u32 pkg);
+u32 vmsr_core_key(const u32 *keys, const struct cpumask *siblings, unsigned int cpu);
+u32 vmsr_cpu_core(unsigned int cpu);
 
 /* energy.c: RAPL detection and rate-limited energy counters */
 struct vmsr_rapl {
@@ -85,6 +92,10 @@ int vmsr_read_msr(const struct vmsr_msr_desc *desc, u32 target, bool by_pkg, u64
 int vmsr_hw_init(struct vmsr_rapl *rapl);
 void vmsr_hw_exit(void);
 int vmsr_hw_read(unsigned int cpu, u32 msr, u64 *val);
+
+/* access.c: whether the caller may sample a task */
+struct task_struct;
+bool vmsr_may_read_task(struct task_struct *t);
 
 /* tasks.c: per-task CPU times */
 void vmsr_tasks_sample(struct vmsr_task_sample *ts, u32 count, bool fresh);

@@ -2,11 +2,11 @@
 /*
  * KUnit tests for the parts of vmsr that decide things without hardware:
  * the MSR whitelist, the vendor set, ioctl input validation, the choice of a
- * CPU for a package.
+ * CPU for a package, and per-core cache keys.
  */
 #include <kunit/test.h>
 #include <linux/cpumask.h>
-#include <linux/ioctl.h>
+#include <linux/err.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <asm/processor.h>
@@ -87,21 +87,21 @@ static void check_desc(struct kunit *test, u32 vendor, u32 msr,
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, d);
 	KUNIT_EXPECT_EQ_MSG(test, d->scope, scope, "msr %#x", msr);
-	if (scope != VMSR_SCOPE_PLAIN)
+	if (scope == VMSR_SCOPE_PKG_ENERGY || scope == VMSR_SCOPE_CPU_ENERGY)
 		KUNIT_EXPECT_EQ_MSG(test, d->domain, domain, "msr %#x", msr);
 }
 
 static void vmsr_whitelist_scope_test(struct kunit *test)
 {
-	check_desc(test, VMSR_VENDOR_INTEL, 0x606, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x606, VMSR_SCOPE_CONST, -1);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x610, VMSR_SCOPE_PLAIN, -1);
-	check_desc(test, VMSR_VENDOR_INTEL, 0x614, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_INTEL, 0x614, VMSR_SCOPE_CONST, -1);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x611, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x619, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_DRAM);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x639, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_CORE);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x641, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_UNCORE);
 	check_desc(test, VMSR_VENDOR_INTEL, 0x64d, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PSYS);
-	check_desc(test, VMSR_VENDOR_AMD, 0xc0010299, VMSR_SCOPE_PLAIN, -1);
+	check_desc(test, VMSR_VENDOR_AMD, 0xc0010299, VMSR_SCOPE_CONST, -1);
 	check_desc(test, VMSR_VENDOR_AMD, 0xc001029b, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG);
 	/* AMD's core counter is per core, so it is no package domain. */
 	check_desc(test, VMSR_VENDOR_AMD, 0xc001029a, VMSR_SCOPE_CPU_ENERGY, VMSR_DOMAIN_CORE);
@@ -120,24 +120,6 @@ static void vmsr_vendor_select_test(struct kunit *test)
 			    vmsr_vendor_msrs(VMSR_VENDOR_HYGON));
 	KUNIT_EXPECT_NULL(test, vmsr_vendor_msrs(VMSR_VENDOR_UNKNOWN));
 	KUNIT_EXPECT_NULL(test, vmsr_vendor_msrs(VMSR_VENDOR_HYGON + 1));
-}
-
-static void vmsr_check_cmd_test(struct kunit *test)
-{
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_INFO), 0);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_READ), 0);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(VMSR_IOC_SAMPLE), 0);
-	/* Our number with another size or direction: a stale struct. */
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC, 0x00, __u64)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOR(VMSR_IOC_MAGIC, 0x01, struct vmsr_read)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IO(VMSR_IOC_MAGIC, 0x02)), -EINVAL);
-	/* Not ours at all. */
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC, 0x03, struct vmsr_read)),
-			-ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(_IOWR(VMSR_IOC_MAGIC + 1, 0x00, struct vmsr_info)),
-			-ENOTTY);
-	KUNIT_EXPECT_EQ(test, vmsr_check_cmd(0), -ENOTTY);
 }
 
 static void vmsr_check_info_test(struct kunit *test)
@@ -174,19 +156,21 @@ static void vmsr_check_read_entry_test(struct kunit *test)
 {
 	struct vmsr_read_entry e = { .msr = 0x611 };
 
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e),
+			    vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x611));
 	e.flags = VMSR_READ_F_PACKAGE;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e),
+			    vmsr_msr_lookup(VMSR_VENDOR_INTEL, 0x611));
 	e.flags = VMSR_READ_F_PACKAGE << 1;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), ERR_PTR(-EINVAL));
 	e.flags = 0;
 	e.msr = 0x612;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), -EPERM);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_INTEL, &e), ERR_PTR(-EPERM));
 	e.msr = 0x611;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), -EPERM);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), ERR_PTR(-EPERM));
 	/* Flags are checked before the MSR. */
 	e.flags = U32_MAX;
-	KUNIT_EXPECT_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, vmsr_check_read_entry(VMSR_VENDOR_AMD, &e), ERR_PTR(-EINVAL));
 }
 
 static void vmsr_check_sample_test(struct kunit *test)
@@ -289,32 +273,126 @@ static void vmsr_pick_cpu_test(struct kunit *test)
 {
 	static const u32 map[] = { 0, 0, 1, 1 };
 	struct cpumask *online = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	struct cpumask *all = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, online);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, all);
 	cpumask_set_cpu(0, online);
 	cpumask_set_cpu(1, online);
 	cpumask_set_cpu(2, online);
 	cpumask_set_cpu(3, online);
+	cpumask_copy(all, online);
 
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 3), 3);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 0), 2);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 0, -1), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 3), 3);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 0), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 0, -1), 0);
 
 	/* The preferred CPU is offline: another CPU of the package. */
 	cpumask_clear_cpu(3, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 3), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 3), 2);
 	/* The first CPU of the package is offline. */
 	cpumask_clear_cpu(0, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 0, 2), 1);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 0, 2), 1);
 	/* A whole package offline. */
 	cpumask_clear_cpu(2, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 1), -ENXIO);
 	/* A package that does not exist. */
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 2, -1), -ENXIO);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, VMSR_NO_PACKAGE, -1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 2, -1), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, VMSR_NO_PACKAGE, -1), -ENXIO);
 	/* CPUs beyond the map are never chosen. */
 	cpumask_set_cpu(5, online);
-	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, 1, 5), -ENXIO);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, all, 1, 5), -ENXIO);
+}
+
+/*
+ * Isolated CPUs (outside the housekeeping mask) are left alone while their
+ * package has a housekeeping CPU online, even when the caller prefers one;
+ * a package of isolated CPUs only is still read, on one of them.
+ */
+static void vmsr_pick_cpu_housekeeping_test(struct kunit *test)
+{
+	static const u32 map[] = { 0, 0, 1, 1 };
+	struct cpumask *online = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	struct cpumask *hk = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, online);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, hk);
+	cpumask_set_cpu(0, online);
+	cpumask_set_cpu(1, online);
+	cpumask_set_cpu(2, online);
+	cpumask_set_cpu(3, online);
+	/* CPUs 1 and 3 isolated. */
+	cpumask_set_cpu(0, hk);
+	cpumask_set_cpu(2, hk);
+
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 0, 1), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 3), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, -1), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 2), 2);
+	/* Package 1's housekeeping CPU offline: its isolated one, the caller's first. */
+	cpumask_clear_cpu(2, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 3), 3);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 0), 3);
+}
+
+/* min_interval_us: from 1 ms, the RAPL counters' own update interval, to 10 s. */
+static void vmsr_check_min_interval_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(VMSR_DEFAULT_MIN_INTERVAL_US), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(1000), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(VMSR_MAX_MIN_INTERVAL_US), 0);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(999), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(VMSR_MAX_MIN_INTERVAL_US + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vmsr_check_min_interval(UINT_MAX), -EINVAL);
+}
+
+/*
+ * Eight CPUs, four cores of two SMT siblings: (0, 4), (1, 5), (2, 6), (3, 7),
+ * as x86 numbers them. Siblings share one per-core counter, so they must
+ * share one cache: one key per core, whichever sibling comes online first,
+ * kept while the core is offline.
+ */
+static void vmsr_core_key_test(struct kunit *test)
+{
+	struct cpumask *sib = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	u32 keys[8];
+	unsigned int cpu;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sib);
+	for (cpu = 0; cpu < 8; cpu++)
+		keys[cpu] = VMSR_NO_CORE;
+
+	/* Boot: CPUs come online in order, each sees its online siblings. */
+	for (cpu = 0; cpu < 8; cpu++) {
+		cpumask_clear(sib);
+		cpumask_set_cpu(cpu, sib);
+		if (cpu >= 4)
+			cpumask_set_cpu(cpu - 4, sib);
+		keys[cpu] = vmsr_core_key(keys, sib, cpu);
+	}
+	for (cpu = 0; cpu < 4; cpu++)
+		KUNIT_EXPECT_EQ_MSG(test, keys[cpu + 4], keys[cpu], "cpu %u", cpu + 4);
+	for (cpu = 1; cpu < 4; cpu++)
+		KUNIT_EXPECT_NE(test, keys[cpu], keys[0]);
+
+	/* Core 1 offline, then its second sibling back first, alone. */
+	cpumask_clear(sib);
+	cpumask_set_cpu(5, sib);
+	KUNIT_EXPECT_EQ(test, vmsr_core_key(keys, sib, 5), keys[1]);
+	cpumask_set_cpu(1, sib);
+	KUNIT_EXPECT_EQ(test, vmsr_core_key(keys, sib, 1), keys[5]);
+
+	/* A core whose second sibling comes online first of all. */
+	keys[2] = VMSR_NO_CORE;
+	keys[6] = VMSR_NO_CORE;
+	cpumask_clear(sib);
+	cpumask_set_cpu(6, sib);
+	keys[6] = vmsr_core_key(keys, sib, 6);
+	cpumask_set_cpu(2, sib);
+	keys[2] = vmsr_core_key(keys, sib, 2);
+	KUNIT_EXPECT_EQ(test, keys[2], keys[6]);
+	KUNIT_EXPECT_LT(test, keys[2], 8U);
 }
 
 static struct kunit_case vmsr_test_cases[] = {
@@ -323,7 +401,6 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_whitelist_foreign_test),
 	KUNIT_CASE(vmsr_whitelist_scope_test),
 	KUNIT_CASE(vmsr_vendor_select_test),
-	KUNIT_CASE(vmsr_check_cmd_test),
 	KUNIT_CASE(vmsr_check_info_test),
 	KUNIT_CASE(vmsr_check_read_test),
 	KUNIT_CASE(vmsr_check_read_entry_test),
@@ -331,6 +408,9 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_split_runtime_test),
 	KUNIT_CASE(vmsr_task_runtime_test),
 	KUNIT_CASE(vmsr_pick_cpu_test),
+	KUNIT_CASE(vmsr_pick_cpu_housekeeping_test),
+	KUNIT_CASE(vmsr_check_min_interval_test),
+	KUNIT_CASE(vmsr_core_key_test),
 	{}
 };
 

@@ -5,38 +5,40 @@
  * is accepted: an AMD address on an Intel host is refused, and vice versa.
  */
 #include <linux/kernel.h>
+#include <asm/msr-index.h>
 #include <asm/processor.h>
 
+#include "vmsr_compat.h"
 #include "vmsr.h"
 
 #define MSR_ENTRY(addr, sc, dom) { .msr = (addr), .scope = (sc), .domain = (dom) }
 
 static const struct vmsr_msr_desc intel_msrs[] = {
-	MSR_ENTRY(0x606, VMSR_SCOPE_PLAIN, -1),			/* RAPL_POWER_UNIT */
-	MSR_ENTRY(0x610, VMSR_SCOPE_PLAIN, -1),			/* PKG_POWER_LIMIT */
-	MSR_ENTRY(0x611, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG),
-	MSR_ENTRY(0x614, VMSR_SCOPE_PLAIN, -1),			/* PKG_POWER_INFO */
-	MSR_ENTRY(0x619, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_DRAM),
-	MSR_ENTRY(0x639, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_CORE),
-	MSR_ENTRY(0x641, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_UNCORE),
-	MSR_ENTRY(0x64d, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PSYS),
+	MSR_ENTRY(MSR_RAPL_POWER_UNIT, VMSR_SCOPE_CONST, -1),
+	MSR_ENTRY(MSR_PKG_POWER_LIMIT, VMSR_SCOPE_PLAIN, -1),
+	MSR_ENTRY(MSR_PKG_ENERGY_STATUS, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG),
+	MSR_ENTRY(MSR_PKG_POWER_INFO, VMSR_SCOPE_CONST, -1),
+	MSR_ENTRY(MSR_DRAM_ENERGY_STATUS, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_DRAM),
+	MSR_ENTRY(MSR_PP0_ENERGY_STATUS, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_CORE),
+	MSR_ENTRY(MSR_PP1_ENERGY_STATUS, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_UNCORE),
+	MSR_ENTRY(MSR_PLATFORM_ENERGY_STATUS, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PSYS),
 };
 
 /* AMD and Hygon share one layout; the core counter is per core, not per package. */
 static const struct vmsr_msr_desc amd_msrs[] = {
-	MSR_ENTRY(0xc0010299, VMSR_SCOPE_PLAIN, -1),		/* RAPL_PWR_UNIT */
-	MSR_ENTRY(0xc001029a, VMSR_SCOPE_CPU_ENERGY, VMSR_DOMAIN_CORE),
-	MSR_ENTRY(0xc001029b, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG),
+	MSR_ENTRY(MSR_AMD_RAPL_POWER_UNIT, VMSR_SCOPE_CONST, -1),
+	MSR_ENTRY(MSR_AMD_CORE_ENERGY_STATUS, VMSR_SCOPE_CPU_ENERGY, VMSR_DOMAIN_CORE),
+	MSR_ENTRY(MSR_AMD_PKG_ENERGY_STATUS, VMSR_SCOPE_PKG_ENERGY, VMSR_DOMAIN_PKG),
 };
 
 static const struct vmsr_vendor_msrs intel_set = {
-	.unit_msr = 0x606,
+	.unit_msr = MSR_RAPL_POWER_UNIT,
 	.msrs = intel_msrs,
 	.nr_msrs = ARRAY_SIZE(intel_msrs),
 };
 
 static const struct vmsr_vendor_msrs amd_set = {
-	.unit_msr = 0xc0010299,
+	.unit_msr = MSR_AMD_RAPL_POWER_UNIT,
 	.msrs = amd_msrs,
 	.nr_msrs = ARRAY_SIZE(amd_msrs),
 };

@@ -163,6 +163,25 @@ for v in 7.2 6.1; do
 		"$out/$v-debug/kunit/vmsr_kunit.ko:vmsr_kunit.ko"
 done
 
+# A VM with sched_clock stable (under TCG the TSC is unsynchronized, so the
+# VMs above run with it unstable; tsc=reliable makes the kernel trust it) and
+# CPU 3 isolated: vmsr_fresh_test again, and vmsr_ipi_test.
+cmdline_vm() {	# LABEL BZIMAGE
+	local label=$1-cmdline initrd=$out/$1/initramfs-cmdline.cpio.gz
+	if ! VMSR_INIT=$vm/cmdline-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
+		"$out/$1/production/vmsr.ko:vmsr.ko"; then
+		record "FAIL vm/$label (initramfs)"
+		return
+	fi
+	VMSR_APPEND="tsc=reliable isolcpus=3 nohz_full=3" \
+		"$vm/run-vm.sh" "$label" "$2" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
+}
+for v in 7.2 6.1; do
+	k=k${v/./}
+	[ -n "${!k}" ] || continue
+	cmdline_vm "$v-debug" "${!k}/arch/x86/boot/bzImage"
+done
+
 # Debian's kernel has Linux's RAPL driver, for the comparison (init.sh).
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 deb_mods=${deb_image%/boot/*}/lib/modules/${deb_image##*/vmlinuz-}/kernel
@@ -175,6 +194,7 @@ VMSR_CPU=$amd_cpu vmrun debian-6.1+amd "$deb_image" \
 # A CPU without RAPL: the "no RAPL" answers.
 VMSR_CPU=Skylake-Server vmrun debian-6.1+no-rapl "$deb_image" \
 	"$out/debian-6.1/production/vmsr.ko:vmsr.ko" "${rapl_kos[@]}"
+cmdline_vm debian-6.1 "$deb_image"
 
 # Packaging. DKMS builds for Debian's headers by kernel release, passed
 # explicitly: the machine's own kernel is not Debian's.

@@ -357,17 +357,6 @@ static bool ours(unsigned int cmd)
 	return false;
 }
 
-/* Our type and number with another size or direction: the README's bad size. */
-static bool resized(unsigned int cmd)
-{
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(our_cmds); i++)
-		if (_IOC_TYPE(cmd) == _IOC_TYPE(our_cmds[i]) && _IOC_NR(cmd) == _IOC_NR(our_cmds[i]))
-			return cmd != our_cmds[i];
-	return false;
-}
-
 /* Types whose commands the VFS answers before any driver (fs/ioctl.c): not ours to test. */
 static bool vfs_type(unsigned int cmd)
 {
@@ -537,7 +526,7 @@ static void place_array(struct worker *w, struct call *c, int i, size_t size, bo
 static void build_cmd(struct worker *w, struct call *c)
 {
 	c->cmd = random_cmd(&w->rng);
-	c->errors = VMSR_ERR(resized(c->cmd) ? EINVAL : ENOTTY);
+	c->errors = VMSR_ERR(ENOTTY);
 	c->hdr = place(&w->rng, &w->slot[0], below(&w->rng, NR_PLACES), 64);
 }
 
@@ -724,7 +713,7 @@ static void build(struct worker *w, struct call *c)
 	if (c->defects & D_CMD) {
 		/* A command of another size says nothing about the header. */
 		c->cmd = resized_cmd(&w->rng, c->cmd);
-		c->errors = VMSR_ERR(EINVAL);
+		c->errors = VMSR_ERR(ENOTTY);
 	} else if (!c->hdr.readable) {
 		c->errors = VMSR_ERR(EFAULT);
 	} else {

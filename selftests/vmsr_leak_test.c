@@ -270,7 +270,7 @@ TEST_F(leak, info_errors)
 		uint8_t pat = patterns[p];
 
 		EXPECT_EQ(-EINVAL, info_call(_metadata, self, pat, 4, map, VMSR_IOC_INFO, 1, false));
-		EXPECT_EQ(-EINVAL, info_call(_metadata, self, pat, 4, map,
+		EXPECT_EQ(-ENOTTY, info_call(_metadata, self, pat, 4, map,
 					     _IOWR(VMSR_IOC_MAGIC, 0, __u64), 0, false));
 		EXPECT_EQ(-ENOTTY, info_call(_metadata, self, pat, 4, map,
 					     _IOWR(VMSR_IOC_MAGIC, 9, struct vmsr_info), 0, false));

@@ -3,12 +3,17 @@
  * vmsr_perm_test: who may open /dev/vmsr and whose tasks they may read.
  * Starts as root, sets the node up as the udev rule would (root:kvm 0660),
  * and checks each case in a child that has dropped to an unprivileged uid.
+ * The rule is ptrace's read check (vmsr(4)): uid and gid triples,
+ * dumpability, CAP_SYS_PTRACE in the target's user namespace, TIDs in the
+ * caller's pid namespace.
  */
 #define _GNU_SOURCE
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "vmsr_util.h"
 #include "kselftest_harness.h"
@@ -28,6 +33,66 @@ static int as_user(uid_t uid, const gid_t *gids, int ngids, int (*fn)(void *), v
 	if (pid == 0) {
 		if (setgroups(ngids, gids) || setgid(uid) || setuid(uid))
 			_exit(100);
+		_exit(fn(arg));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* How run_as() sets its caller up, besides uid @uid, gid @uid and group kvm. */
+#define CALLER_PTRACE	(1u << 0)	/* keeps CAP_SYS_PTRACE, and only it */
+#define CALLER_USERNS	(1u << 1)	/* then enters a user namespace of its own */
+#define CALLER_PIDNS	(1u << 2)	/* runs as pid 1 of a new pid namespace */
+#define CALLER_NO_PTRACE (1u << 3)	/* root without CAP_SYS_PTRACE */
+
+/* Exit code of a caller whose setup the kernel refuses: the test skips. */
+#define CALLER_UNSUPPORTED 202
+
+/* The capability sets become @keep, or all but @drop if @keep is 0. */
+static int set_caps(__u32 keep, __u32 drop)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	int i;
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	for (i = 0; i < 2; i++) {
+		__u32 k = keep ? (i ? 0 : keep) : d[i].permitted & ~(i ? 0 : drop);
+
+		d[i].permitted = d[i].effective = k;
+		d[i].inheritable = 0;
+	}
+	return syscall(SYS_capset, &h, d);
+}
+
+static int run_as(uid_t uid, unsigned int how, int (*fn)(void *), void *arg)
+{
+	gid_t kvm[] = { KVM_GID };
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if ((how & CALLER_PIDNS) && unshare(CLONE_NEWPID))
+			_exit(CALLER_UNSUPPORTED);
+		/* The first child after unshare(CLONE_NEWPID) is the namespace's pid 1. */
+		if ((how & CALLER_PIDNS) && (pid = fork()) != 0) {
+			if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+				_exit(104);
+			_exit(WEXITSTATUS(status));
+		}
+		if (prctl(PR_SET_KEEPCAPS, !!(how & CALLER_PTRACE)) ||
+		    setgroups(1, kvm) || setgid(uid) || setuid(uid))
+			_exit(100);
+		if ((how & CALLER_PTRACE) && set_caps(1u << CAP_SYS_PTRACE, 0))
+			_exit(105);
+		if ((how & CALLER_NO_PTRACE) && set_caps(0, 1u << CAP_SYS_PTRACE))
+			_exit(106);
+		if ((how & CALLER_USERNS) && unshare(CLONE_NEWUSER))
+			_exit(CALLER_UNSUPPORTED);
 		_exit(fn(arg));
 	}
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
@@ -174,6 +239,145 @@ TEST_F(node, unprivileged_caller_cannot_read_a_process_that_keeps_root_as_a_uid)
 	kill(saved_root, SIGKILL);
 	waitpid(setuid_root, NULL, 0);
 	waitpid(saved_root, NULL, 0);
+}
+
+static pid_t spawn(uid_t uid, gid_t rgid, gid_t egid, gid_t sgid, unsigned int how)
+{
+	const uid_t uids[3] = { uid, uid, uid };
+	const gid_t gids[3] = { rgid, egid, sgid };
+
+	return vmsr_spawn(uids, gids, how);
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static void kvm_node(struct __test_metadata *_metadata)
+{
+	ASSERT_EQ(0, chown(VMSR_DEV, 0, KVM_GID));
+	ASSERT_EQ(0, chmod(VMSR_DEV, 0660));
+}
+
+/* Like the uids, each of the real, effective and saved gids must be the caller's. */
+TEST_F(node, unprivileged_caller_cannot_read_a_process_of_another_gid)
+{
+	pid_t other_gid, other_egid, other_sgid;
+
+	NEED_FIXTURE();
+	kvm_node(_metadata);
+	other_gid = spawn(USER_UID, OTHER_UID, OTHER_UID, OTHER_UID, 0);
+	other_egid = spawn(USER_UID, USER_UID, OTHER_UID, USER_UID, 0);	/* setgid program */
+	other_sgid = spawn(USER_UID, USER_UID, USER_UID, OTHER_UID, 0);
+	ASSERT_GT(other_gid, 0);
+	ASSERT_GT(other_egid, 0);
+	ASSERT_GT(other_sgid, 0);
+
+	EXPECT_EQ(EACCES, run_as(USER_UID, 0, sample_tid, &other_gid));
+	EXPECT_EQ(EACCES, run_as(USER_UID, 0, sample_tid, &other_egid));
+	EXPECT_EQ(EACCES, run_as(USER_UID, 0, sample_tid, &other_sgid));
+	EXPECT_EQ(0, run_as(USER_UID, CALLER_PTRACE, sample_tid, &other_gid));
+
+	reap(other_gid);
+	reap(other_egid);
+	reap(other_sgid);
+}
+
+/* prctl(PR_SET_DUMPABLE, 0) shuts out even its own uid, as ptrace does. */
+TEST_F(node, non_dumpable_process_needs_cap_sys_ptrace)
+{
+	pid_t user_nd, root_nd;
+
+	NEED_FIXTURE();
+	kvm_node(_metadata);
+	user_nd = spawn(USER_UID, USER_UID, USER_UID, USER_UID, VMSR_SPAWN_NONDUMPABLE);
+	root_nd = spawn(0, 0, 0, 0, VMSR_SPAWN_NONDUMPABLE);
+	ASSERT_GT(user_nd, 0);
+	ASSERT_GT(root_nd, 0);
+
+	EXPECT_EQ(EACCES, run_as(USER_UID, 0, sample_tid, &user_nd));
+	EXPECT_EQ(0, run_as(USER_UID, CALLER_PTRACE, sample_tid, &user_nd));
+	/* Root's ids match root's, but without the capability that is not enough. */
+	EXPECT_EQ(EACCES, run_as(0, CALLER_NO_PTRACE, sample_tid, &root_nd));
+	EXPECT_EQ(0, run_as(0, 0, sample_tid, &root_nd));
+
+	reap(user_nd);
+	reap(root_nd);
+}
+
+/* CAP_SYS_PTRACE alone, without root's uid, reads any process. */
+TEST_F(node, cap_sys_ptrace_reads_another_uid)
+{
+	pid_t other, root;
+
+	NEED_FIXTURE();
+	kvm_node(_metadata);
+	other = spawn(OTHER_UID, OTHER_UID, OTHER_UID, OTHER_UID, 0);
+	root = spawn(0, 0, 0, 0, 0);
+	ASSERT_GT(other, 0);
+	ASSERT_GT(root, 0);
+
+	EXPECT_EQ(EACCES, run_as(USER_UID, 0, sample_tid, &other));
+	EXPECT_EQ(0, run_as(USER_UID, CALLER_PTRACE, sample_tid, &other));
+	EXPECT_EQ(0, run_as(USER_UID, CALLER_PTRACE, sample_tid, &root));
+	/* Without the capability, root reads another uid's process no more than anyone. */
+	EXPECT_EQ(EACCES, run_as(0, CALLER_NO_PTRACE, sample_tid, &other));
+
+	reap(other);
+	reap(root);
+}
+
+/*
+ * A user namespace's capabilities reach only into it: its creator reads the
+ * tasks inside, and, from inside, CAP_SYS_PTRACE gives nothing outside.
+ */
+TEST_F(node, child_user_namespace_gives_no_reach_outside)
+{
+	pid_t inside, other;
+	int ret;
+
+	NEED_FIXTURE();
+	kvm_node(_metadata);
+	inside = spawn(USER_UID, USER_UID, USER_UID, USER_UID, VMSR_SPAWN_USERNS);
+	if (inside < 0)
+		SKIP(return, "no unprivileged user namespaces in this kernel");
+	other = spawn(OTHER_UID, OTHER_UID, OTHER_UID, OTHER_UID, 0);
+	ASSERT_GT(other, 0);
+
+	EXPECT_EQ(0, run_as(USER_UID, 0, sample_tid, &inside));
+	EXPECT_EQ(EACCES, run_as(OTHER_UID, 0, sample_tid, &inside));
+	ret = run_as(USER_UID, CALLER_USERNS, sample_tid, &other);
+	if (ret != CALLER_UNSUPPORTED)
+		EXPECT_EQ(EACCES, ret);
+
+	reap(inside);
+	reap(other);
+}
+
+/* A TID is a TID of the caller's pid namespace: others do not exist for it. */
+TEST_F(node, tid_outside_the_callers_pid_namespace_is_esrch)
+{
+	pid_t own = 0, same, init = 1;
+	int ret;
+
+	NEED_FIXTURE();
+	kvm_node(_metadata);
+	same = spawn(USER_UID, USER_UID, USER_UID, USER_UID, 0);
+	ASSERT_GT(same, 0);
+
+	ret = run_as(USER_UID, CALLER_PIDNS, sample_tid, &same);
+	if (ret == CALLER_UNSUPPORTED)
+		SKIP(goto out, "no pid namespaces in this kernel");
+	EXPECT_EQ(ESRCH, ret);
+	/* Pid 1 in there is the caller itself. */
+	EXPECT_EQ(0, run_as(USER_UID, CALLER_PIDNS, sample_tid, &init));
+	EXPECT_EQ(0, run_as(USER_UID, CALLER_PIDNS, sample_tid, &own));
+	/* Root's view is no wider. */
+	EXPECT_EQ(ESRCH, run_as(0, CALLER_PIDNS, sample_tid, &same));
+out:
+	reap(same);
 }
 
 TEST_HARNESS_MAIN

@@ -25,15 +25,21 @@
 #define ABSENT_WAIT_US 500
 #define USED_WAIT_US 200
 
-static int load(const char *ko)
+/* Loads @ko with the module parameters @params ("" for none). */
+static int load_with(const char *ko, const char *params)
 {
 	int fd = open(ko, O_RDONLY | O_CLOEXEC), ret;
 
 	if (fd < 0)
 		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+static int load(const char *ko)
+{
+	return load_with(ko, "");
 }
 
 /* 0, or -errno: -EWOULDBLOCK or -EBUSY while the module is in use. */
@@ -80,6 +86,27 @@ FIXTURE_TEARDOWN(module)
 {
 	if (!self->skip)
 		unload();
+}
+
+/*
+ * min_interval_us is 1 ms to 10 s (vmsr(4)): below the counters' own update
+ * interval a reader learns when each update happens, and 0 would turn the
+ * rate limit off.
+ */
+TEST_F(module, min_interval_us_outside_1ms_to_10s_is_refused)
+{
+	NEED_FIXTURE();
+
+	EXPECT_EQ(-EINVAL, load_with(self->ko, "min_interval_us=0"));
+	EXPECT_EQ(-EINVAL, load_with(self->ko, "min_interval_us=999"));
+	EXPECT_EQ(-EINVAL, load_with(self->ko, "min_interval_us=10000001"));
+	unload();
+	ASSERT_EQ(0, load_with(self->ko, "min_interval_us=1000"));
+	EXPECT_EQ(1000, vmsr_param("min_interval_us"));
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load_with(self->ko, "min_interval_us=10000000"));
+	EXPECT_EQ(10000000, vmsr_param("min_interval_us"));
+	ASSERT_EQ(0, unload());
 }
 
 TEST_F(module, rmmod_is_refused_while_an_fd_is_open_and_the_fd_keeps_working)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -163,6 +164,23 @@ static inline const char *vmsr_fixture_open(int *fd, struct vmsr_info *info)
 	return NULL;
 }
 
+/* A parameter of the loaded vmsr module, -1 if there is none. */
+static inline long vmsr_param(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/vmsr/parameters/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
 /*
  * The MSR whose reads fault in this VM, -1 if none: QEMU's -cpu
  * x-rapl-fault-msr, which boot.sh also passes on the kernel command line,
@@ -211,13 +229,19 @@ static inline void vmsr_burn(uint64_t ns)
 	} while (now - start < ns);
 }
 
+/* What vmsr_spawn() makes of its child, besides its ids. */
+#define VMSR_SPAWN_ZOMBIE	(1u << 0)	/* exits and is left unreaped */
+#define VMSR_SPAWN_NONDUMPABLE	(1u << 1)	/* prctl(PR_SET_DUMPABLE, 0) */
+#define VMSR_SPAWN_USERNS	(1u << 2)	/* enters a user namespace of its own */
+
 /*
- * A child with gid @ruid and real, effective and saved uids @ruid, @euid and
- * @suid (a setuid program leaves them unequal), ready when this returns: it
- * waits to be killed, or, if @zombie, has exited and is left unreaped. The
- * caller kills and reaps it. -1 if it could not be set up.
+ * A child with real, effective and saved uids @uid[0..2] and gids
+ * @gid[0..2] (a set-id program leaves them unequal), changed as @how says,
+ * ready when this returns: it waits to be killed, or has exited if
+ * VMSR_SPAWN_ZOMBIE. The caller kills and reaps it. -1 if it could not be set
+ * up (with VMSR_SPAWN_USERNS: if unprivileged user namespaces are off).
  */
-static inline pid_t vmsr_spawn_as(uid_t ruid, uid_t euid, uid_t suid, bool zombie)
+static inline pid_t vmsr_spawn(const uid_t uid[3], const gid_t gid[3], unsigned int how)
 {
 	siginfo_t si = { 0 };
 	int ready[2], failed;
@@ -228,11 +252,19 @@ static inline pid_t vmsr_spawn_as(uid_t ruid, uid_t euid, uid_t suid, bool zombi
 		return -1;
 	pid = fork();
 	if (pid == 0) {
-		if (setgid(ruid) || setresuid(ruid, euid, suid))
+		if (setresgid(gid[0], gid[1], gid[2]) || setresuid(uid[0], uid[1], uid[2]))
 			_exit(100);
-		/* After the uid change, which clears it. */
+		/*
+		 * After the id changes, which reset both. Dropping root's ids
+		 * makes a process non-dumpable, as a program the user started
+		 * with execve() is not: make it dumpable again unless asked.
+		 */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (zombie)
+		if (prctl(PR_SET_DUMPABLE, !(how & VMSR_SPAWN_NONDUMPABLE)))
+			_exit(102);
+		if ((how & VMSR_SPAWN_USERNS) && unshare(CLONE_NEWUSER))
+			_exit(103);
+		if (how & VMSR_SPAWN_ZOMBIE)
 			_exit(0);
 		if (write(ready[1], "", 1) != 1)
 			_exit(101);
@@ -241,7 +273,7 @@ static inline pid_t vmsr_spawn_as(uid_t ruid, uid_t euid, uid_t suid, bool zombi
 	}
 	close(ready[1]);
 	if (pid > 0) {
-		if (zombie)
+		if (how & VMSR_SPAWN_ZOMBIE)
 			failed = waitid(P_PID, pid, &si, WEXITED | WNOWAIT) || si.si_status;
 		else
 			failed = read(ready[0], &c, 1) != 1;
@@ -253,6 +285,15 @@ static inline pid_t vmsr_spawn_as(uid_t ruid, uid_t euid, uid_t suid, bool zombi
 	}
 	close(ready[0]);
 	return pid;
+}
+
+/* vmsr_spawn() with gid @ruid and the given uids. */
+static inline pid_t vmsr_spawn_as(uid_t ruid, uid_t euid, uid_t suid, bool zombie)
+{
+	const uid_t uid[3] = { ruid, euid, suid };
+	const gid_t gid[3] = { ruid, ruid, ruid };
+
+	return vmsr_spawn(uid, gid, zombie ? VMSR_SPAWN_ZOMBIE : 0);
 }
 
 #endif /* VMSR_UTIL_H */

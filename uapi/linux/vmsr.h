@@ -138,6 +138,11 @@ struct vmsr_sample {
 	__u64 end_ns;		/* out: taken after the last task read */
 };
 
+/*
+ * 0xE6 is free in Documentation/userspace-api/ioctl/ioctl-number.rst (checked
+ * against 7.2) and in the uapi headers of that tree; an upstream submission
+ * adds its line there.
+ */
 #define VMSR_IOC_MAGIC		0xE6
 #define VMSR_IOC_INFO		_IOWR(VMSR_IOC_MAGIC, 0x00, struct vmsr_info)
 #define VMSR_IOC_READ		_IOWR(VMSR_IOC_MAGIC, 0x01, struct vmsr_read)
