@@ -145,6 +145,20 @@ struct vmsr_vpackage_stats {
 /* Opens the device and reads its topology. Returns 0 or -errno. */
 VMSR_API int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out);
 
+/*
+ * The same over @fd, a /dev/vmsr descriptor the caller opened (O_RDONLY is
+ * enough), e.g. one that libvirt passed to a sandboxed VMM that may not
+ * open() the device itself. cfg->device is ignored.
+ *
+ * Ownership of @fd: on success the sampler owns it and vmsr_sampler_free()
+ * closes it; the caller must not close it, nor use it concurrently with the
+ * sampler's lifetime in a way that changes its file status. On failure @fd
+ * is left open and stays the caller's. Returns 0, -EINVAL (negative @fd,
+ * NULL @cfg or @out, bad @cfg), -ENOTTY (@fd is not /dev/vmsr) or -errno.
+ */
+VMSR_API int vmsr_sampler_new_fd(int fd, const struct vmsr_sampler_config *cfg,
+				 struct vmsr_sampler **out);
+
 /* Stops the sampler's thread if running, closes the device, frees @s. */
 VMSR_API void vmsr_sampler_free(struct vmsr_sampler *s);
 

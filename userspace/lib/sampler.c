@@ -216,15 +216,14 @@ static void read_intel_limits(int fd, struct vmsr_host *host)
 	host->pkg_power_info = e[1].result ? 0 : e[1].value;
 }
 
-int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out)
+int vmsr_sampler_new_fd(int fd, const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out)
 {
 	struct vmsr_host host = { 0 };
 	uint32_t *cpu_map = NULL;
-	int fd, ret;
+	int ret;
 
-	fd = vmsr_open(cfg->device);
-	if (fd < 0)
-		return fd;
+	if (fd < 0 || !cfg || !out)
+		return -EINVAL;
 	ret = vmsr_get_info(fd, &host.info, NULL, 0);
 	if (!ret) {
 		cpu_map = calloc(host.info.nr_cpus ? host.info.nr_cpus : 1, sizeof(*cpu_map));
@@ -236,13 +235,27 @@ int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler 
 		ret = vmsr_sampler_create(cfg, &host, device_source, NULL, out);
 	}
 	free(cpu_map);
-	if (ret) {
-		close(fd);
+	if (ret)
 		return ret;
-	}
+	/* Only now is @fd ours: a failed call leaves it to the caller. */
 	(*out)->fd = fd;
 	(*out)->sample_flags = VMSR_SAMPLE_F_FRESH;
 	return 0;
+}
+
+int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out)
+{
+	int fd, ret;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	fd = vmsr_open(cfg->device);
+	if (fd < 0)
+		return fd;
+	ret = vmsr_sampler_new_fd(fd, cfg, out);
+	if (ret)
+		close(fd);
+	return ret;
 }
 
 void vmsr_sampler_free(struct vmsr_sampler *s)

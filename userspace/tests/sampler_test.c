@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
@@ -666,6 +667,21 @@ static void test_bad_arguments(void)
 	vmsr_sampler_free(s);
 }
 
+/* A descriptor that is not /dev/vmsr is refused, and stays the caller's. */
+static void test_new_fd_leaves_a_refused_fd_open(void)
+{
+	struct vmsr_sampler_config cfg = { .nr_vpackages = 1, .max_vcpus = 1 };
+	struct vmsr_sampler *s = NULL;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	CHECK(fd >= 0, "cannot open /dev/null");
+	CHECK(vmsr_sampler_new_fd(-1, &cfg, &s) == -EINVAL, "fd -1 accepted");
+	CHECK(vmsr_sampler_new_fd(fd, NULL, &s) == -EINVAL, "NULL config accepted");
+	CHECK(vmsr_sampler_new_fd(fd, &cfg, &s) == -ENOTTY, "/dev/null accepted");
+	CHECK(fcntl(fd, F_GETFD) >= 0, "the refused fd was closed");
+	close(fd);
+}
+
 /*
  * A recorded stream (record_stream.c): replayed through the sampler, and
  * checked against the rules of libvmsr.h applied here independently.
@@ -843,6 +859,7 @@ int main(int argc, char **argv)
 		T(scan_finds_new_threads_and_drops_reaped_ones),
 		T(own_thread_ticks_until_stopped),
 		T(bad_arguments),
+		T(new_fd_leaves_a_refused_fd_open),
 		T(recorded_stream_replays_by_the_rules),
 #undef T
 	};
