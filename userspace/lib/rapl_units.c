@@ -7,7 +7,6 @@
  * rapl_defaults_hsw_server), with the same models.
  */
 #include <cpuid.h>
-#include <math.h>
 #include <stddef.h>
 
 #include "libvmsr.h"
@@ -59,11 +58,4 @@ void vmsr_rapl_units(const struct vmsr_info *info, uint32_t cpu_model,
 	if (info->vendor == VMSR_VENDOR_INTEL && !(info->flags & VMSR_INFO_F_EMULATED) &&
 	    dram_unit_is_fixed(cpu_model))
 		jps[VMSR_DOMAIN_DRAM] = DRAM_FIXED_JOULES;
-}
-
-double vmsr_joules_per_step(const struct vmsr_info *info)
-{
-	if (!info)
-		return 0;
-	return ldexp(1.0, -(int)(info->energy_unit_shift & 0x3f));
 }

@@ -6,7 +6,7 @@
  * the guest would read. The life cycle rules of libvmsr.h name these tests.
  *
  * The first group is one test per defect of QEMU's virtual RAPL, as
- * /work/shared notes and README's comparison list them; then the sampler's
+ * README.md lists them; then the sampler's
  * other promises; then the defects of issue 18; the last replays a stream
  * recorded on the emulated module (tests/data/, $VMSR_TEST_DATA).
  */

@@ -22,13 +22,13 @@
 extern char **environ;
 
 /* One run of a program: its exit status and what it wrote. */
-FIXTURE(run) {
+FIXTURE(vmsrstat) {
 	char dir[64];
 	char out[4096 * 16], err[4096];
 	int status;
 };
 
-FIXTURE_SETUP(run)
+FIXTURE_SETUP(vmsrstat)
 {
 	snprintf(self->dir, sizeof(self->dir), "/tmp/vmsrstat_test.XXXXXX");
 	ASSERT_NE(NULL, mkdtemp(self->dir));
@@ -36,7 +36,7 @@ FIXTURE_SETUP(run)
 	ASSERT_NE(NULL, getenv("VMSR_WORKLOAD")) TH_LOG("set VMSR_WORKLOAD");
 }
 
-FIXTURE_TEARDOWN(run)
+FIXTURE_TEARDOWN(vmsrstat)
 {
 	char cmd[128];
 
@@ -64,7 +64,7 @@ static void slurp(const char *path, char *buf, size_t len)
  * under test) with stdout and stderr captured; @on_start, if given, gets
  * the pid first. Returns the wait status.
  */
-static int spawn_and_wait(FIXTURE_DATA(run) *self, char **argv, void (*on_start)(pid_t))
+static int spawn_and_wait(FIXTURE_DATA(vmsrstat) *self, char **argv, void (*on_start)(pid_t))
 {
 	posix_spawn_file_actions_t fa;
 	char out[96], err[96];
@@ -94,7 +94,7 @@ static int spawn_and_wait(FIXTURE_DATA(run) *self, char **argv, void (*on_start)
 #define EXIT_CODE(st) (WIFEXITED(st) ? WEXITSTATUS(st) : 1000 + WTERMSIG(st))
 
 /* Every line of @text parses as strict JSON (no NaN, no Infinity). */
-static int json_lines_valid(FIXTURE_DATA(run) *self, const char *text)
+static int json_lines_valid(FIXTURE_DATA(vmsrstat) *self, const char *text)
 {
 	char path[96], cmd[512];
 	FILE *f;
@@ -115,26 +115,26 @@ static int json_lines_valid(FIXTURE_DATA(run) *self, const char *text)
 	return system(cmd) == 0;
 }
 
-TEST_F(run, version_is_printed)
+TEST_F(vmsrstat, version_is_printed)
 {
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "--version")));
 	EXPECT_NE(NULL, strstr(self->out, "vmsrstat ")) TH_LOG("stdout: %s", self->out);
 }
 
-TEST_F(run, exit_status_is_the_commands)
+TEST_F(vmsrstat, exit_status_is_the_commands)
 {
 	EXPECT_EQ(1, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "false")));
 	EXPECT_EQ(3, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sh", "-c", "exit 3")));
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "true")));
 }
 
-TEST_F(run, command_killed_by_a_signal_gives_128_plus_n)
+TEST_F(vmsrstat, command_killed_by_a_signal_gives_128_plus_n)
 {
 	EXPECT_EQ(128 + SIGKILL,
 		  EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sh", "-c", "kill -9 $$")));
 }
 
-TEST_F(run, missing_command_is_an_error_without_report)
+TEST_F(vmsrstat, missing_command_is_an_error_without_report)
 {
 	EXPECT_EQ(127, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "/nonexistent")));
 	EXPECT_NE(NULL, strstr(self->err, "/nonexistent")) TH_LOG("stderr: %s", self->err);
@@ -142,14 +142,14 @@ TEST_F(run, missing_command_is_an_error_without_report)
 	EXPECT_EQ(NULL, strstr(self->out, "package")) TH_LOG("stdout: %s", self->out);
 }
 
-TEST_F(run, missing_pid_is_an_error)
+TEST_F(vmsrstat, missing_pid_is_an_error)
 {
 	EXPECT_NE(0, EXIT_CODE(RUN("vmsrstat", "-n", "1", "-p", "999999")));
 	EXPECT_NE(NULL, strstr(self->err, "999999")) TH_LOG("stderr: %s", self->err);
 	EXPECT_NE(NULL, strstr(self->err, "no such process")) TH_LOG("stderr: %s", self->err);
 }
 
-TEST_F(run, another_users_process_is_an_error_naming_the_reason)
+TEST_F(vmsrstat, another_users_process_is_an_error_naming_the_reason)
 {
 	char copy[96], cmd[256];
 
@@ -165,7 +165,7 @@ TEST_F(run, another_users_process_is_an_error_naming_the_reason)
 }
 
 /* The process's joules, report after report, never go down. */
-TEST_F(run, process_joules_are_monotonic_when_threads_exit)
+TEST_F(vmsrstat, process_joules_are_monotonic_when_threads_exit)
 {
 	double prev = -1, j;
 	int lines = 0;
@@ -185,7 +185,7 @@ TEST_F(run, process_joules_are_monotonic_when_threads_exit)
 	EXPECT_GE(lines, 10);
 }
 
-TEST_F(run, json_is_valid_for_every_value)
+TEST_F(vmsrstat, json_is_valid_for_every_value)
 {
 	/*
 	 * Measured values, no RAPL (null), and samples with the same time
@@ -203,7 +203,7 @@ TEST_F(run, json_is_valid_for_every_value)
 	}
 }
 
-TEST_F(run, reports_go_to_the_output_file)
+TEST_F(vmsrstat, reports_go_to_the_output_file)
 {
 	char path[96], file[4096];
 
@@ -215,7 +215,7 @@ TEST_F(run, reports_go_to_the_output_file)
 	EXPECT_NE(NULL, strstr(file, "package 0")) TH_LOG("report file: %s", file);
 }
 
-TEST_F(run, summary_is_printed_at_exit)
+TEST_F(vmsrstat, summary_is_printed_at_exit)
 {
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sleep", "0.3")));
 	EXPECT_NE(NULL, strstr(self->out, "summary")) TH_LOG("stdout: %s", self->out);
@@ -227,7 +227,7 @@ static void interrupt_later(pid_t pid)
 	kill(pid, SIGINT);
 }
 
-TEST_F(run, summary_is_printed_on_ctrl_c)
+TEST_F(vmsrstat, summary_is_printed_on_ctrl_c)
 {
 	pid_t sleeper = fork();
 	char pid[16];
@@ -247,20 +247,22 @@ TEST_F(run, summary_is_printed_on_ctrl_c)
 }
 
 /* strace shows every kill(): none may go to the command after it was reaped. */
-TEST_F(run, no_signal_to_a_reaped_command)
+TEST_F(vmsrstat, no_signal_to_a_reaped_command)
 {
 	char trace[96], log[8192];
 
 	if (system("command -v strace >/dev/null"))
 		SKIP(return, "strace is not installed");
 	snprintf(trace, sizeof(trace), "%s/trace", self->dir);
+	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);	/* LeakSanitizer cannot run under ptrace */
 	RUN("strace", "-f", "-qq", "-e", "trace=kill,tgkill", "-e", "signal=none", "-o", trace,
 	    getenv("VMSRSTAT"), "-n", "100", "-i", "0.05", "--", "true");
+	unsetenv("ASAN_OPTIONS");
 	slurp(trace, log, sizeof(log));
 	EXPECT_EQ(NULL, strstr(log, "kill(")) TH_LOG("strace: %s", log);
 }
 
-TEST_F(run, ambiguous_wrap_is_warned_once)
+TEST_F(vmsrstat, ambiguous_wrap_is_warned_once)
 {
 	/* 2^32 steps of 2^-30 J at 4000 W: the counter can wrap every millisecond. */
 	setenv("VMSR_FAKE_SHIFT", "30", 1);
@@ -282,7 +284,7 @@ TEST_F(run, ambiguous_wrap_is_warned_once)
  * after the burn, vmsrstat every 20 ms, and at constant power both give
  * the burn's CPU time times power per CPU.
  */
-TEST_F(run, vmsrstat_and_the_sampler_agree)
+TEST_F(vmsrstat, vmsrstat_and_the_sampler_agree)
 {
 	double sampler_j = -1, stat_j = -1;
 	char key[32], *p;

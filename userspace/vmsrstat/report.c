@@ -100,7 +100,7 @@ static void text_interval(FILE *f, const struct watch *w)
 		text_number(f, "%*.2f", 8, ratio(ap->joules[VMSR_DOMAIN_PKG], secs, e));
 		fputs(" W ", f);
 		text_number(f, "%*.2f", 10, e ? ap->total_joules[VMSR_DOMAIN_PKG] : NAN);
-		fprintf(f, " J  (%u CPUs online%s)\n", ap->online_cpus, e ? "" : ", no RAPL");
+		fprintf(f, " J  (%u CPUs%s)\n", ap->online_cpus, e ? "" : ", no RAPL");
 	}
 	process_step(w, &cpu, &joules);
 	process_total(w, &tcpu, &tjoules);
