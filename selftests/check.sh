@@ -96,6 +96,7 @@ else
 	tail -n1 "$results" | grep -q '^PASS' && unit_tests
 fi
 step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
+step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
 step install/destdir-pkgconfig "$top/selftests/install-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR

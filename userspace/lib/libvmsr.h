@@ -130,7 +130,7 @@ VMSR_API const char *vmsr_open_hint(int err);
  *    (sampler.migration_charges_the_end_package)
  *  - A thread enters with a baseline from the first sample that sees it,
  *    whether added by hand or found by a scan: the CPU time it used before
- *    is never charged. (scan.new_thread_enters_with_a_baseline)
+ *    is never charged. (sampler.scan_new_thread_enters_with_a_baseline)
  *  - Exit: a thread that has exited but is not yet reaped reports its final
  *    times, which are counted, then it is dropped; once reaped it is
  *    dropped without an underflow. Energy already attributed stays in its
@@ -140,8 +140,9 @@ VMSR_API const char *vmsr_open_hint(int err);
  *    scans included, until its TID leaves /proc. Threads beyond the
  *    device's max_sample_tasks are left out of the sample; when room
  *    frees, they enter with a baseline like any new thread.
- *    (scan.zombie_leader_is_not_charged_again, scan.removed_thread_stays_removed,
- *    scan.threads_beyond_the_cap_enter_with_a_baseline)
+ *    (sampler.scan_zombie_leader_is_not_charged_again,
+ *    sampler.scan_removed_thread_stays_removed,
+ *    sampler.scan_threads_beyond_the_cap_enter_with_a_baseline)
  *  - Reused TID: a thread whose CPU time falls by more than 1 ms is a new
  *    thread under an old TID, and starts again from there.
  *    (sampler.reused_tid_starts_from_zero)
