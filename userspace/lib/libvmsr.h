@@ -84,10 +84,10 @@ VMSR_API double vmsr_joules_per_step(const struct vmsr_info *info);
 
 /*
  * A one-line explanation of an error from vmsr_open() that tells what to do:
- * -EACCES (the file mode: join group kvm), -EPERM (a device cgroup: libvirt's
- * cgroup_device_acl, or an AppArmor denial: the profile's rule; the hint
- * names both and how to tell them apart), -ENOENT, -ENXIO or -ENODEV (the
- * module is not loaded). Never NULL.
+ * -EACCES where the file mode refuses (join group kvm) or, if the mode of
+ * /dev/vmsr allows this process, a security module's denial (AppArmor: its
+ * rule); -EPERM from a device cgroup (libvirt's cgroup_device_acl);
+ * -ENOENT, -ENXIO or -ENODEV (the module is not loaded). Never NULL.
  */
 VMSR_API const char *vmsr_open_hint(int err);
 
