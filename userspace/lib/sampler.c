@@ -26,6 +26,7 @@
 #define CONFIG_SIZE_V1		SIZE_TO(struct vmsr_sampler_config, reserved)
 #define VCPU_STATS_SIZE_V1	SIZE_TO(struct vmsr_vcpu_stats, joules)
 #define VPACKAGE_STATS_SIZE_V1	SIZE_TO(struct vmsr_vpackage_stats, host_joules)
+#define SIZE_MAX_ACCEPTED	4096	/* a larger size field is garbage, not a struct */
 
 /*
  * Live samplers, so that vmsr_sampler_free() can refuse a pointer it
@@ -88,6 +89,8 @@ static int copy_sized(void *out, size_t known, const void *in, size_t size, size
 {
 	if (size < min)
 		return -EINVAL;
+	if (size > SIZE_MAX_ACCEPTED)
+		return -E2BIG;
 	for (size_t i = known; i < size; i++)
 		if (((const unsigned char *)in)[i])
 			return -E2BIG;
@@ -103,6 +106,8 @@ static int fill_sized(void *st, const void *full, size_t known, size_t min)
 
 	if (size < min)
 		return -EINVAL;
+	if (size > SIZE_MAX_ACCEPTED)
+		return -E2BIG;
 	memset(st, 0, size);
 	memcpy(st, full, size < known ? size : known);
 	*(uint32_t *)st = size;

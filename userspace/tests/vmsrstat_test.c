@@ -246,6 +246,15 @@ TEST_F(vmsrstat, summary_is_printed_on_ctrl_c)
 	EXPECT_NE(NULL, strstr(self->out, "summary")) TH_LOG("stdout: %s", self->out);
 }
 
+/* Interrupted while running a command: passed on to it, and its status is ours. */
+TEST_F(vmsrstat, ctrl_c_is_passed_on_to_the_command)
+{
+	spawn_and_wait(self, (char *[]){ "vmsrstat", "-i", "0.05", "--", "sleep", "5", NULL },
+		       interrupt_later);
+	EXPECT_EQ(128 + SIGINT, EXIT_CODE(self->status)) TH_LOG("stderr: %s", self->err);
+	EXPECT_NE(NULL, strstr(self->out, "summary")) TH_LOG("stdout: %s", self->out);
+}
+
 /* strace shows every kill(): none may go to the command after it was reaped. */
 TEST_F(vmsrstat, no_signal_to_a_reaped_command)
 {

@@ -256,8 +256,6 @@ static int watch_loop(struct watch *w, const struct options *o, pid_t child, FIL
 		if (last || interrupted || (o->count > 0 && reports >= o->count))
 			return 0;
 		sleep_interval(ret ? 0.01 : o->interval);
-		if (interrupted && child > 0 && !command_exited(child))
-			kill(child, interrupted);	/* not reaped yet: still our child */
 	}
 }
 
@@ -314,10 +312,14 @@ int main(int argc, char **argv)
 	if (child > 0) {
 		bool stopped = false;
 
-		/* -n or an error ended the watch first: the command is ours to stop. */
+		/*
+		 * Not reaped yet, so the pid is still our child's: a signal to
+		 * vmsrstat is passed on; -n or an error ended the watch first,
+		 * then the command is ours to stop.
+		 */
 		if (!command_exited(child)) {
-			kill(child, SIGTERM);
-			stopped = true;
+			kill(child, interrupted ? interrupted : SIGTERM);
+			stopped = !interrupted;
 		}
 		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 			;
