@@ -66,7 +66,7 @@ static void json_string(FILE *f, const char *s)
 }
 
 /* This interval's figures of the process: the sum of its threads. */
-static void process_step(const struct watch *w, double *cpu_ns, double *joules)
+static void process_step(const struct vmsr_watch *w, double *cpu_ns, double *joules)
 {
 	*cpu_ns = *joules = 0;
 	for (uint32_t i = 0; i < w->reg.nr; i++) {
@@ -75,7 +75,7 @@ static void process_step(const struct watch *w, double *cpu_ns, double *joules)
 	}
 }
 
-static void process_total(const struct watch *w, double *cpu_ns, double *joules)
+static void process_total(const struct vmsr_watch *w, double *cpu_ns, double *joules)
 {
 	double j[VMSR_NR_DOMAINS];
 	uint64_t ns;
@@ -85,7 +85,7 @@ static void process_total(const struct watch *w, double *cpu_ns, double *joules)
 	*joules = j[VMSR_DOMAIN_PKG];
 }
 
-static void text_interval(FILE *f, const struct watch *w)
+static void text_interval(FILE *f, const struct vmsr_watch *w)
 {
 	double secs = w->acct.interval_ns / 1e9, cpu, joules, tcpu, tjoules;
 	bool e = w->has_energy;
@@ -128,7 +128,7 @@ static void text_interval(FILE *f, const struct watch *w)
 	}
 }
 
-static void json_interval(FILE *f, const struct watch *w)
+static void json_interval(FILE *f, const struct vmsr_watch *w)
 {
 	double secs = w->acct.interval_ns / 1e9, cpu, joules, tcpu, tjoules;
 	bool e = w->has_energy;
@@ -184,7 +184,7 @@ static void json_interval(FILE *f, const struct watch *w)
 	fputs("]}}\n", f);
 }
 
-void report_interval(FILE *f, const struct watch *w, bool json)
+void report_interval(FILE *f, const struct vmsr_watch *w, bool json)
 {
 	if (json)
 		json_interval(f, w);
@@ -193,7 +193,7 @@ void report_interval(FILE *f, const struct watch *w, bool json)
 	fflush(f);
 }
 
-void report_summary(FILE *f, const struct watch *w, bool json)
+void report_summary(FILE *f, const struct vmsr_watch *w, bool json)
 {
 	double secs = (w->last_ns - w->first_ns) / 1e9, cpu, joules;
 	bool e = w->has_energy;

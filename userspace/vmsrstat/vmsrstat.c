@@ -3,7 +3,7 @@
  * vmsrstat: per-package, per-process and per-thread power from /dev/vmsr.
  *
  * Each interval makes one SAMPLE call for every package and every thread of
- * the process, and hands it to libvmsr's attribution core (watch.c), the
+ * the process, and hands it to libvmsr's attribution core (lib/watch.c), the
  * same code the sampler uses: a thread's energy is its package's energy
  * times the share of the package's online CPU capacity it used.
  *
@@ -213,7 +213,7 @@ static void sleep_interval(double interval)
 	nanosleep(&ts, NULL);	/* a signal cuts it short */
 }
 
-static void warn_wrap_once(const struct watch *w, bool *warned)
+static void warn_wrap_once(const struct vmsr_watch *w, bool *warned)
 {
 	if (*warned || !w->acct.wrap_ambiguous)
 		return;
@@ -224,7 +224,7 @@ static void warn_wrap_once(const struct watch *w, bool *warned)
 }
 
 /* Samples and reports until the process is gone, -n is reached, or a signal. */
-static int watch_loop(struct watch *w, const struct options *o, pid_t child, FILE *out)
+static int watch_loop(struct vmsr_watch *w, const struct options *o, pid_t child, FILE *out)
 {
 	bool warned = false, last = false;
 	long reports = 0;
@@ -234,7 +234,7 @@ static int watch_loop(struct watch *w, const struct options *o, pid_t child, FIL
 
 		if (child > 0 && command_exited(child))
 			last = true;	/* one more sample: the command's final times */
-		ret = watch_sample(w);
+		ret = vmsr_watch_sample(w);
 		if (ret == -ESRCH)
 			return 0;
 		if (ret == -EACCES) {
@@ -252,7 +252,7 @@ static int watch_loop(struct watch *w, const struct options *o, pid_t child, FIL
 			reports++;
 		}
 		if (!ret)
-			watch_done(w);
+			vmsr_watch_done(w);
 		if (last || interrupted || (o->count > 0 && reports >= o->count))
 			return 0;
 		sleep_interval(ret ? 0.01 : o->interval);
@@ -272,7 +272,7 @@ static int exit_code(int status)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct watch w;
+	struct vmsr_watch w;
 	pid_t child = 0;
 	FILE *out = stdout;
 	int ret, status = 0;
@@ -286,7 +286,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmsrstat: %s: %s\n", o.output, strerror(errno));
 		return 1;
 	}
-	ret = watch_open(&w, o.pid);
+	ret = vmsr_watch_open(&w, -1, o.pid);
 	if (ret) {
 		fprintf(stderr, "vmsrstat: %s: %s\n", VMSR_DEVICE_PATH, strerror(-ret));
 		if (ret == -EACCES || ret == -EPERM || ret == -ENOENT || ret == -ENXIO ||
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 	if (o.command) {
 		child = start_command(o.command);
 		if (child < 0) {
-			watch_close(&w);
+			vmsr_watch_close(&w);
 			return child < -1 ? -child : 1;
 		}
 		w.pid = child;
@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 		if (!ret && !(stopped && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM))
 			ret = exit_code(status);
 	}
-	watch_close(&w);
+	vmsr_watch_close(&w);
 	if (out != stdout && fclose(out)) {
 		fprintf(stderr, "vmsrstat: %s: %s\n", o.output, strerror(errno));
 		return ret ? ret : 1;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
-/* vmsrstat: one process through the attribution core (watch.h). */
+/* One process through the attribution core (watch.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 
 static int cpu_map_again(void *ctx, uint32_t *map)
 {
-	struct watch *w = ctx;
+	struct vmsr_watch *w = ctx;
 	struct vmsr_info info;
 
 	return vmsr_get_info(w->fd, &info, map, w->acct.host.info.nr_cpus);
@@ -30,7 +30,7 @@ static uint64_t read_power_info(int fd, const struct vmsr_info *info)
 	return e.value;
 }
 
-int watch_open(struct watch *w, pid_t pid)
+int vmsr_watch_open(struct vmsr_watch *w, int fd, pid_t pid)
 {
 	struct vmsr_host host = { 0 };
 	uint32_t *cpu_map = NULL;
@@ -39,7 +39,8 @@ int watch_open(struct watch *w, pid_t pid)
 	memset(w, 0, sizeof(*w));
 	w->pid = pid;
 	w->sample_flags = VMSR_SAMPLE_F_FRESH;
-	w->fd = vmsr_open(NULL);
+	w->own_fd = fd < 0;
+	w->fd = fd < 0 ? vmsr_open(NULL) : fd;
 	if (w->fd < 0)
 		return w->fd;
 	ret = vmsr_get_info(w->fd, &host.info, NULL, 0);
@@ -67,13 +68,13 @@ int watch_open(struct watch *w, pid_t pid)
 	}
 	w->has_energy = host.info.domains & VMSR_DOMAIN_BIT(VMSR_DOMAIN_PKG);
 	if (ret)
-		watch_close(w);
+		vmsr_watch_close(w);
 	return ret;
 }
 
-void watch_close(struct watch *w)
+void vmsr_watch_close(struct vmsr_watch *w)
 {
-	if (w->fd >= 0)
+	if (w->own_fd && w->fd >= 0)
 		close(w->fd);
 	vmsr_account_fini(&w->acct);
 	vmsr_registry_fini(&w->reg);
@@ -83,7 +84,7 @@ void watch_close(struct watch *w)
 	w->fd = -1;
 }
 
-static int scan(struct watch *w)
+static int scan(struct vmsr_watch *w)
 {
 	uint32_t nr = 0;
 	int *tids = NULL, ret;
@@ -107,7 +108,7 @@ static int scan(struct watch *w)
 	return 0;
 }
 
-int watch_sample(struct watch *w)
+int vmsr_watch_sample(struct vmsr_watch *w)
 {
 	struct vmsr_snapshot snap = {
 		.pkgs = w->pkgs,
@@ -139,7 +140,7 @@ int watch_sample(struct watch *w)
 	return 0;
 }
 
-int watch_done(struct watch *w)
+int vmsr_watch_done(struct vmsr_watch *w)
 {
 	return vmsr_registry_reap(&w->reg);
 }
