@@ -9,12 +9,15 @@
  *                              after the burn and prints what it charged:
  *                              "sampler tid=TID joules=J"
  *
- * The burn starts 300 ms after the thread does, so that a watcher ticking
- * faster than that has seen the thread first.
+ * With sampler, it first prints "workload pid=PID burner=TID", then burns
+ * on SIGUSR1 and exits on SIGUSR2, so that a test can make sure a watcher
+ * has seen the thread before the burn, and after it. thread-burns starts
+ * its burn 300 ms after the thread, and exits 500 ms after it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +65,16 @@ static int tick(struct vmsr_sampler *s)
 	return ret;
 }
 
+static void wait_for(int sig)
+{
+	sigset_t set;
+	int got;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigwait(&set, &got);
+}
+
 static int with_sampler(pthread_t th)
 {
 	struct vmsr_sampler_config cfg = {
@@ -80,7 +93,9 @@ static int with_sampler(pthread_t th)
 		fprintf(stderr, "workload: sampler: %s\n", strerror(-ret));
 		return 1;
 	}
-	usleep(300000);
+	printf("workload pid=%d burner=%d\n", getpid(), atomic_load(&burner_tid));
+	fflush(stdout);
+	wait_for(SIGUSR1);
 	ret = tick(s);
 	post(go[1]);
 	wait_on(done[0]);
@@ -92,7 +107,7 @@ static int with_sampler(pthread_t th)
 	}
 	printf("sampler tid=%d joules=%.9f\n", st.tid, st.joules[VMSR_DOMAIN_PKG]);
 	fflush(stdout);
-	usleep(300000);	/* the watcher's next sample, then the thread goes */
+	wait_for(SIGUSR2);	/* the watcher has sampled it since */
 	post(leave[1]);
 	pthread_join(th, NULL);
 	vmsr_sampler_free(s);
@@ -111,6 +126,14 @@ int main(int argc, char **argv)
 	burn_ms = strtoull(argv[2], NULL, 10);
 	if (pipe(go) || pipe(done) || pipe(leave))
 		return 1;
+	if (sampler) {	/* for sigwait(), in every thread */
+		sigset_t set;
+
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigaddset(&set, SIGUSR2);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+	}
 	pthread_create(&th, NULL, burner, NULL);
 	while (!atomic_load(&burner_tid))
 		usleep(1000);
