@@ -21,12 +21,18 @@
 
 extern char **environ;
 
-/* One run of a program: its exit status and what it wrote. */
+/*
+ * One run of a program: its exit status and what it wrote. Each test may
+ * take up to 10 minutes, so that a loaded machine slows it but cannot fail it.
+ */
 FIXTURE(vmsrstat) {
 	char dir[64];
 	char out[4096 * 16], err[4096];
 	int status;
 };
+
+/* The test running now, for the callbacks of spawn_and_wait(). */
+static FIXTURE_DATA(vmsrstat) *current;
 
 FIXTURE_SETUP(vmsrstat)
 {
@@ -34,6 +40,7 @@ FIXTURE_SETUP(vmsrstat)
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	ASSERT_NE(NULL, getenv("VMSRSTAT")) TH_LOG("set VMSRSTAT to the vmsrstat to test");
 	ASSERT_NE(NULL, getenv("VMSR_WORKLOAD")) TH_LOG("set VMSR_WORKLOAD");
+	current = self;
 }
 
 FIXTURE_TEARDOWN(vmsrstat)
@@ -115,26 +122,48 @@ static int json_lines_valid(FIXTURE_DATA(vmsrstat) *self, const char *text)
 	return system(cmd) == 0;
 }
 
-TEST_F(vmsrstat, version_is_printed)
+
+/* The first line of the stdout file at or after @from that holds @what. */
+static const char *wait_for_output(const char *what, const char *from_line, int *ok)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "%s/stdout", current->dir);
+	/* Bounded (10 min) so that a broken vmsrstat fails instead of hanging. */
+	for (int i = 0; i < 60000 && *ok; i++) {
+		const char *p, *from;
+
+		slurp(path, current->out, sizeof(current->out));
+		from = from_line ? strstr(current->out, from_line) : current->out;
+		p = from ? strstr(from, what) : NULL;
+		if (p)
+			return p;
+		usleep(10000);
+	}
+	*ok = 0;
+	return NULL;
+}
+
+TEST_F_TIMEOUT(vmsrstat, version_is_printed, 600)
 {
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "--version")));
 	EXPECT_NE(NULL, strstr(self->out, "vmsrstat ")) TH_LOG("stdout: %s", self->out);
 }
 
-TEST_F(vmsrstat, exit_status_is_the_commands)
+TEST_F_TIMEOUT(vmsrstat, exit_status_is_the_commands, 600)
 {
 	EXPECT_EQ(1, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "false")));
 	EXPECT_EQ(3, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sh", "-c", "exit 3")));
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "true")));
 }
 
-TEST_F(vmsrstat, command_killed_by_a_signal_gives_128_plus_n)
+TEST_F_TIMEOUT(vmsrstat, command_killed_by_a_signal_gives_128_plus_n, 600)
 {
 	EXPECT_EQ(128 + SIGKILL,
 		  EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sh", "-c", "kill -9 $$")));
 }
 
-TEST_F(vmsrstat, missing_command_is_an_error_without_report)
+TEST_F_TIMEOUT(vmsrstat, missing_command_is_an_error_without_report, 600)
 {
 	EXPECT_EQ(127, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "/nonexistent")));
 	EXPECT_NE(NULL, strstr(self->err, "/nonexistent")) TH_LOG("stderr: %s", self->err);
@@ -142,14 +171,14 @@ TEST_F(vmsrstat, missing_command_is_an_error_without_report)
 	EXPECT_EQ(NULL, strstr(self->out, "package")) TH_LOG("stdout: %s", self->out);
 }
 
-TEST_F(vmsrstat, missing_pid_is_an_error)
+TEST_F_TIMEOUT(vmsrstat, missing_pid_is_an_error, 600)
 {
 	EXPECT_NE(0, EXIT_CODE(RUN("vmsrstat", "-n", "1", "-p", "999999")));
 	EXPECT_NE(NULL, strstr(self->err, "999999")) TH_LOG("stderr: %s", self->err);
 	EXPECT_NE(NULL, strstr(self->err, "no such process")) TH_LOG("stderr: %s", self->err);
 }
 
-TEST_F(vmsrstat, another_users_process_is_an_error_naming_the_reason)
+TEST_F_TIMEOUT(vmsrstat, another_users_process_is_an_error_naming_the_reason, 600)
 {
 	char copy[96], cmd[256];
 
@@ -165,7 +194,7 @@ TEST_F(vmsrstat, another_users_process_is_an_error_naming_the_reason)
 }
 
 /* The process's joules, report after report, never go down. */
-TEST_F(vmsrstat, process_joules_are_monotonic_when_threads_exit)
+TEST_F_TIMEOUT(vmsrstat, process_joules_are_monotonic_when_threads_exit, 600)
 {
 	double prev = -1, j;
 	int lines = 0;
@@ -185,7 +214,7 @@ TEST_F(vmsrstat, process_joules_are_monotonic_when_threads_exit)
 	EXPECT_GE(lines, 10);
 }
 
-TEST_F(vmsrstat, json_is_valid_for_every_value)
+TEST_F_TIMEOUT(vmsrstat, json_is_valid_for_every_value, 600)
 {
 	/*
 	 * Measured values, no RAPL (null), and samples with the same time
@@ -203,7 +232,7 @@ TEST_F(vmsrstat, json_is_valid_for_every_value)
 	}
 }
 
-TEST_F(vmsrstat, reports_go_to_the_output_file)
+TEST_F_TIMEOUT(vmsrstat, reports_go_to_the_output_file, 600)
 {
 	char path[96], file[4096];
 
@@ -215,19 +244,22 @@ TEST_F(vmsrstat, reports_go_to_the_output_file)
 	EXPECT_NE(NULL, strstr(file, "package 0")) TH_LOG("report file: %s", file);
 }
 
-TEST_F(vmsrstat, summary_is_printed_at_exit)
+TEST_F_TIMEOUT(vmsrstat, summary_is_printed_at_exit, 600)
 {
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sleep", "0.3")));
 	EXPECT_NE(NULL, strstr(self->out, "summary")) TH_LOG("stdout: %s", self->out);
 }
 
+/* SIGINT to vmsrstat once it has printed a report (or given up waiting). */
 static void interrupt_later(pid_t pid)
 {
-	usleep(400000);
+	int ok = 1;
+
+	wait_for_output("elapsed", NULL, &ok);
 	kill(pid, SIGINT);
 }
 
-TEST_F(vmsrstat, summary_is_printed_on_ctrl_c)
+TEST_F_TIMEOUT(vmsrstat, summary_is_printed_on_ctrl_c, 600)
 {
 	pid_t sleeper = fork();
 	char pid[16];
@@ -247,7 +279,7 @@ TEST_F(vmsrstat, summary_is_printed_on_ctrl_c)
 }
 
 /* Interrupted while running a command: passed on to it, and its status is ours. */
-TEST_F(vmsrstat, ctrl_c_is_passed_on_to_the_command)
+TEST_F_TIMEOUT(vmsrstat, ctrl_c_is_passed_on_to_the_command, 600)
 {
 	spawn_and_wait(self, (char *[]){ "vmsrstat", "-i", "0.05", "--", "sleep", "5", NULL },
 		       interrupt_later);
@@ -256,7 +288,7 @@ TEST_F(vmsrstat, ctrl_c_is_passed_on_to_the_command)
 }
 
 /* strace shows every kill(): none may go to the command after it was reaped. */
-TEST_F(vmsrstat, no_signal_to_a_reaped_command)
+TEST_F_TIMEOUT(vmsrstat, no_signal_to_a_reaped_command, 600)
 {
 	char trace[96], log[8192];
 
@@ -271,7 +303,7 @@ TEST_F(vmsrstat, no_signal_to_a_reaped_command)
 	EXPECT_EQ(NULL, strstr(log, "kill(")) TH_LOG("strace: %s", log);
 }
 
-TEST_F(vmsrstat, ambiguous_wrap_is_warned_once)
+TEST_F_TIMEOUT(vmsrstat, ambiguous_wrap_is_warned_once, 600)
 {
 	/* 2^32 steps of 2^-30 J at 4000 W: the counter can wrap every millisecond. */
 	setenv("VMSR_FAKE_SHIFT", "30", 1);
@@ -295,29 +327,6 @@ TEST_F(vmsrstat, ambiguous_wrap_is_warned_once)
  * vmsrstat has reported it after the burn, so both cover the whole burn;
  * at constant power both give its CPU time times power per CPU.
  */
-static FIXTURE_DATA(vmsrstat) *agree_self;
-
-/* The first line of the stdout file at or after @from that holds @what. */
-static const char *wait_for_output(const char *what, const char *from_line, int *ok)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "%s/stdout", agree_self->dir);
-	/* Bounded (10 min) so that a broken vmsrstat fails instead of hanging. */
-	for (int i = 0; i < 60000 && *ok; i++) {
-		const char *p, *from;
-
-		slurp(path, agree_self->out, sizeof(agree_self->out));
-		from = from_line ? strstr(agree_self->out, from_line) : agree_self->out;
-		p = from ? strstr(from, what) : NULL;
-		if (p)
-			return p;
-		usleep(10000);
-	}
-	*ok = 0;
-	return NULL;
-}
-
 static void drive_workload(pid_t vmsrstat)
 {
 	char key[48], sampler_line[64];
@@ -344,13 +353,12 @@ out:
 		kill(vmsrstat, SIGTERM);
 }
 
-TEST_F(vmsrstat, vmsrstat_and_the_sampler_agree)
+TEST_F_TIMEOUT(vmsrstat, vmsrstat_and_the_sampler_agree, 600)
 {
 	double sampler_j = -1, stat_j = -1;
 	char key[32], *p;
 	int tid = 0;
 
-	agree_self = self;
 	spawn_and_wait(self, (char *[]){ "vmsrstat", "--json", "-i", "0.02", "--",
 					 getenv("VMSR_WORKLOAD"), "sampler", "200", NULL },
 		       drive_workload);
