@@ -29,6 +29,7 @@ FIXTURE(vmsrstat) {
 	char dir[64];
 	char out[4096 * 16], err[4096];
 	int status;
+	size_t mark;		/* what a callback saw of out, for the test */
 };
 
 /* The test running now, for the callbacks of spawn_and_wait(). */
@@ -40,6 +41,7 @@ FIXTURE_SETUP(vmsrstat)
 	ASSERT_NE(NULL, mkdtemp(self->dir));
 	ASSERT_NE(NULL, getenv("VMSRSTAT")) TH_LOG("set VMSRSTAT to the vmsrstat to test");
 	ASSERT_NE(NULL, getenv("VMSR_WORKLOAD")) TH_LOG("set VMSR_WORKLOAD");
+	self->mark = 0;
 	current = self;
 }
 
@@ -323,10 +325,23 @@ TEST_F_TIMEOUT(vmsrstat, ambiguous_wrap_is_warned_once, 600)
  * (watching it) charge the same joules to the same thread over the same
  * burn. Both follow the fake device; the sampler ticks right before and
  * after the burn, vmsrstat every 20 ms. The burn starts only once
- * vmsrstat has reported the thread, and the thread exits only once
- * vmsrstat has reported it after the burn, so both cover the whole burn;
- * at constant power both give its CPU time times power per CPU.
+ * vmsrstat has reported the thread twice, and the thread exits only once
+ * vmsrstat has reported it twice after the burn, so both cover the whole
+ * burn; at constant power both give its CPU time times power per CPU.
  */
+/*
+ * vmsrstat's second report with @key after @line: the first may hold a
+ * sample taken before the line was written; the second's sample was taken
+ * after the first report, so after the line too.
+ */
+static const char *second_report(const char *out, const char *line, const char *key)
+{
+	const char *p = strstr(out, line);
+
+	p = p ? strstr(p, key) : NULL;
+	return p ? strstr(p + 1, key) : NULL;
+}
+
 static void drive_workload(pid_t vmsrstat)
 {
 	char key[48], sampler_line[64];
@@ -337,15 +352,29 @@ static void drive_workload(pid_t vmsrstat)
 	if (!p || sscanf(p, "workload pid=%d burner=%d", &pid, &tid) != 2)
 		goto out;
 	snprintf(key, sizeof(key), "{\"tid\":%d,", tid);
-	wait_for_output(key, "workload pid=", &ok);	/* vmsrstat has the thread */
+	/* vmsrstat has the thread, asleep, twice: the burn's start is in between. */
+	wait_for_output(key, "workload pid=", &ok);
+	p = ok ? second_report(current->out, "workload pid=", key) : NULL;
+	while (ok && !p) {
+		wait_for_output(key, "workload pid=", &ok);
+		p = second_report(current->out, "workload pid=", key);
+		usleep(10000);
+	}
 	if (!ok)
 		goto out;
+	current->mark = strlen(current->out);
 	kill(pid, SIGUSR1);
 	p = wait_for_output("sampler tid=", NULL, &ok);
 	if (!p)
 		goto out;
 	snprintf(sampler_line, sizeof(sampler_line), "%.*s", (int)strcspn(p, "\n"), p);
-	wait_for_output(key, sampler_line, &ok);	/* and has sampled it since */
+	wait_for_output(key, sampler_line, &ok);	/* and has sampled it since: */
+	p = ok ? second_report(current->out, sampler_line, key) : NULL;
+	while (ok && !p) {
+		wait_for_output(key, sampler_line, &ok);
+		p = second_report(current->out, sampler_line, key);
+		usleep(10000);
+	}
 	if (ok)
 		kill(pid, SIGUSR2);
 out:
@@ -355,8 +384,8 @@ out:
 
 TEST_F_TIMEOUT(vmsrstat, vmsrstat_and_the_sampler_agree, 600)
 {
-	double sampler_j = -1, stat_j = -1;
-	char key[32], *p;
+	double sampler_j = -1, stat_j = -1, before_j = -1;
+	char key[32], line[64], *p;
 	int tid = 0;
 
 	spawn_and_wait(self, (char *[]){ "vmsrstat", "--json", "-i", "0.02", "--",
@@ -366,10 +395,24 @@ TEST_F_TIMEOUT(vmsrstat, vmsrstat_and_the_sampler_agree, 600)
 	p = strstr(self->out, "sampler tid=");
 	ASSERT_NE(NULL, p) TH_LOG("stdout: %s", self->out);
 	ASSERT_EQ(2, sscanf(p, "sampler tid=%d joules=%lf", &tid, &sampler_j));
-	/* vmsrstat's last report that still lists the thread. */
+	/*
+	 * vmsrstat over the same burn: its thread's joules in the second
+	 * report after the sampler's line, less those in its last report
+	 * before the burn. Not its first and last reports: the fake device's
+	 * CPU times lag until a thread is switched out, as the module's do
+	 * without VMSR_SAMPLE_F_FRESH, and a new thread's start and its exit
+	 * cost CPU time the sampler's ticks do not bracket.
+	 */
 	snprintf(key, sizeof(key), "{\"tid\":%d,", tid);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	p = (char *)second_report(self->out, line, key);
+	ASSERT_NE(NULL, p) TH_LOG("stdout: %s", self->out);
+	stat_j = strtod(strstr(p, "\"joules\":") + 9, NULL);
+	self->out[self->mark] = '\0';
 	for (p = self->out; (p = strstr(p, key)); p++)
-		stat_j = strtod(strstr(p, "\"joules\":") + 9, NULL);
+		before_j = strtod(strstr(p, "\"joules\":") + 9, NULL);
+	ASSERT_LE(0, before_j) TH_LOG("no report before the burn");
+	stat_j -= before_j;
 	ASSERT_GT(sampler_j, 0);
 	EXPECT_LT(fabs(stat_j - sampler_j), 0.005 * sampler_j)
 		TH_LOG("vmsrstat %.6f J, sampler %.6f J", stat_j, sampler_j);

@@ -56,6 +56,28 @@ static void *burner(void *arg)
 	return NULL;
 }
 
+/*
+ * Waits until thread @tid sleeps. A thread's CPU time as the fake device
+ * reads it (/proc/TID/schedstat) is brought up to date when it is switched
+ * out, so only then does a tick see the whole burn.
+ */
+static void wait_asleep(int tid)
+{
+	char path[64], buf[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	for (int i = 0; i < 100000; i++) {
+		FILE *f = fopen(path, "re");
+
+		p = f && fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		if (f)
+			fclose(f);
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return;
+		usleep(1000);
+	}
+}
+
 static int tick(struct vmsr_sampler *s)
 {
 	int ret;
@@ -99,6 +121,7 @@ static int with_sampler(pthread_t th)
 	ret = tick(s);
 	post(go[1]);
 	wait_on(done[0]);
+	wait_asleep(atomic_load(&burner_tid));
 	ret = ret ? ret : tick(s);
 	ret = ret ? ret : vmsr_sampler_vcpu_stats(s, 0, &st);
 	if (ret) {
