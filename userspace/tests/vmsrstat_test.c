@@ -173,6 +173,16 @@ TEST_F_TIMEOUT(vmsrstat, missing_command_is_an_error_without_report, 600)
 	EXPECT_EQ(NULL, strstr(self->out, "package")) TH_LOG("stdout: %s", self->out);
 }
 
+TEST_F_TIMEOUT(vmsrstat, device_refused_says_what_to_do, 600)
+{
+	setenv("VMSR_FAKE_OPEN_ERRNO", "13", 1);	/* EACCES */
+	EXPECT_EQ(1, EXIT_CODE(RUN("vmsrstat", "-n", "1", "--", "true")));
+	unsetenv("VMSR_FAKE_OPEN_ERRNO");
+	/* The file mode's cause, or, where /dev/vmsr's mode lets us in, AppArmor's. */
+	EXPECT_TRUE(strstr(self->err, "group kvm") || strstr(self->err, "AppArmor"))
+		TH_LOG("stderr: %s", self->err);
+}
+
 TEST_F_TIMEOUT(vmsrstat, missing_pid_is_an_error, 600)
 {
 	EXPECT_NE(0, EXIT_CODE(RUN("vmsrstat", "-n", "1", "-p", "999999")));
