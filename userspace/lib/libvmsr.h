@@ -11,15 +11,16 @@
  *   -EINVAL  a NULL pointer, an index out of range, a struct whose size
  *            field is too small, unknown flags, a nonzero reserved field
  *   -E2BIG   a struct whose size field is larger than this library knows,
- *            with nonzero bytes beyond what it knows
+ *            with nonzero bytes beyond what it knows, or above 4096
  *   -ENOENT  something not registered (a vCPU, a thread)
  *   -EEXIST  something registered twice
- *   -ESRCH   a TID that is not a thread of the sampled process
+ *   -ESRCH   a TID that is not a thread of the sampled process (checked
+ *            in /proc when the sampler reads the device)
  *   -EBADF   vmsr_sampler_free() of a pointer that is not a live sampler
  *   -EBUSY   vmsr_sampler_tick() while the library's own thread ticks
  *
- * Growing structs: every struct this library reads or fills begins with a
- * uint32_t size, which the caller sets to sizeof() of its struct. A newer
+ * Growing structs: every struct this header defines (the kernel's, of
+ * <linux/vmsr.h>, follow its own rules) begins with a uint32_t size, which the caller sets to sizeof() of its struct. A newer
  * library reads missing trailing fields of an older caller as zero, and
  * fills only as much as the caller's size; an older library refuses newer
  * fields that are not zero, and zero-fills what it does not know.
@@ -36,8 +37,8 @@ extern "C" {
 
 /*
  * The library's exported functions: it is built with -fvisibility=hidden, so
- * a function is part of libvmsr.so only if its declaration here carries
- * VMSR_API.
+ * a function is part of libvmsr.so and libvmsr.a only if its declaration
+ * here carries VMSR_API and lib/libvmsr.map lists it.
  */
 #define VMSR_API __attribute__((visibility("default")))
 
