@@ -141,8 +141,13 @@ qemu /tmp/global root $smp -accel kvm -global kvm-accel.rapl=on \
 [ $? = $done_rc ] && grep -q '^rapl: power_unit=0x00000000000a0f03' /tmp/global
 result global_turns_rapl_on $?
 
-# --- /dev/vmsr removed while QEMU runs: the open descriptor goes on
-(sleep 2; mv /dev/vmsr /tmp/vmsr-node) &
+# --- /dev/vmsr removed once the guest runs: the open descriptor goes on
+(i=0
+ while [ $i -lt 120 ] && ! grep -q energy_status /tmp/vanish 2>/dev/null; do
+	sleep 1
+	i=$((i + 1))
+ done
+ mv /dev/vmsr /tmp/vmsr-node) &
 qemu /tmp/vanish root $smp -accel kvm,rapl=on -append advances=6
 rc=$?
 wait
@@ -242,7 +247,8 @@ else
 fi
 
 # --- ASan, when QEMU was built with it
-if ls /usr/lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1; then
+if ls /lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1 ||
+   ls /usr/lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1; then
 	grep -l 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' /tmp/*.err |
 		sed 's|^|# REPORT asan: |'
 	! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' /tmp/*.err
