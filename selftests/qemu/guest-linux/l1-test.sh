@@ -1,0 +1,86 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One guest CPU model, run inside the nested-KVM VM by l1-init.sh. Prints TAP.
+#
+# usage: guest-linux-test CPU_MODEL
+#
+# Debian's kernel boots as the guest of the patched QEMU (-accel
+# kvm,rapl=true) with l2-init.sh as its /init, which loads its RAPL drivers,
+# measures a burn with powercap, perf and turbostat, then samples energy_uj.
+# Meanwhile a second QEMU waits with -incoming; once the guest samples, it
+# is migrated there over a unix socket, and both QEMUs are stopped after the
+# destination has sampled too. check.awk judges the lot.
+cpu=$1
+dir=/tmp/guest-linux-$(echo "$cpu" | tr ',=' '__')
+mkdir -p "$dir"
+
+# l2 ROLE QEMU_ARGS...: a QEMU for the guest in the background, with its
+# HMP monitor on the fifos ROLE.mon.in and ROLE.mon.out; its output files
+# are ROLE.{console,out,err,trace,mon.log}.
+l2() {
+	role=$1
+	shift
+	mkfifo "$dir/$role.mon.in" "$dir/$role.mon.out"
+	LIBVMSR_TRACE=$dir/$role.trace qemu-system-x86_64 -M pc -m 256 -smp 1 \
+		-cpu "$cpu" -accel kvm,rapl=true -nodefaults -no-user-config \
+		-display none -no-reboot -L /share/qemu \
+		-kernel /lib/vmsr/l2-vmlinuz -initrd /lib/vmsr/l2-initramfs.cpio.gz \
+		-append "console=ttyS0 loglevel=4 panic=-1" \
+		-serial "file:$dir/$role.console" -serial "file:$dir/$role.out" \
+		-monitor "pipe:$dir/$role.mon" "$@" 2>"$dir/$role.err" &
+	cat "$dir/$role.mon.out" >"$dir/$role.mon.log" &
+}
+
+# hmp ROLE COMMAND. A fifo without a reader would block the writer: QEMU
+# may have exited already.
+hmp() {
+	timeout 10 sh -c 'echo "$1" >"$2"' - "$2" "$dir/$1.mon.in"
+}
+
+# until FILE PATTERN COUNT: wait until FILE has COUNT lines matching
+# PATTERN. The limit only keeps a hung guest from hanging the VM.
+until_lines() {
+	i=0
+	while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+		i=$((i + 1))
+		[ $i -le 600 ] || return 1
+		sleep 1
+	done
+}
+
+report() {	# FILE
+	sed "s|^|# REPORT ${1##*/}: |" "$1" 2>/dev/null
+}
+
+echo "TAP version 13"
+echo "1..6"
+
+l2 source
+l2 dest -incoming "unix:$dir/migrate.sock"
+
+until_lines "$dir/source.out" '^sample ' 3 &&
+	hmp source "migrate unix:$dir/migrate.sock" &&
+	until_lines "$dir/dest.out" '^sample ' 3
+hmp source 'info migrate'
+hmp source quit
+hmp dest quit
+wait
+
+# What the guest's drivers printed, for the record: all but the samples.
+grep -v '^sample ' "$dir/source.out" | tr -d '\r' >"$dir/shown"
+echo "first and last samples: $(grep -h '^sample ' "$dir/source.out" "$dir/dest.out" |
+	tr -d '\r' | sed -n '1p;$p' | tr '\n' ' ')" >>"$dir/shown"
+report "$dir/shown"
+
+checks=$(awk -v cpu="$cpu" -f /lib/vmsr/guest-linux-check.awk \
+	"$dir/source.out" "$dir/dest.out" "$dir/source.trace")
+echo "$checks"
+if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 6 ]; then
+	for f in source.err dest.err source.mon.log; do
+		report "$dir/$f"
+	done
+	tail -n 30 "$dir/source.console" >"$dir/console-tail"
+	report "$dir/console-tail"
+	exit 1
+fi
