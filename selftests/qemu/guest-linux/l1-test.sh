@@ -16,37 +16,43 @@ dir=/tmp/guest-linux-$(echo "$cpu" | tr ',=' '__')
 mkdir -p "$dir"
 
 # l2 ROLE QEMU_ARGS...: a QEMU for the guest in the background, with its
-# HMP monitor on the fifos ROLE.mon.in and ROLE.mon.out; its output files
-# are ROLE.{console,out,err,trace,mon.log}.
+# QMP monitor on the fifos ROLE.qmp.in and ROLE.qmp.out; its output files
+# are ROLE.{console,out,err,trace,qmp.log}.
 l2() {
 	role=$1
 	shift
-	mkfifo "$dir/$role.mon.in" "$dir/$role.mon.out"
+	mkfifo "$dir/$role.qmp.in" "$dir/$role.qmp.out"
 	LIBVMSR_TRACE=$dir/$role.trace qemu-system-x86_64 -M pc -m 256 -smp 1 \
 		-cpu "$cpu" -accel kvm,rapl=true -nodefaults -no-user-config \
 		-display none -no-reboot -L /share/qemu \
 		-kernel /lib/vmsr/l2-vmlinuz -initrd /lib/vmsr/l2-initramfs.cpio.gz \
 		-append "console=ttyS0 loglevel=4 panic=-1" \
 		-serial "file:$dir/$role.console" -serial "file:$dir/$role.out" \
-		-monitor "pipe:$dir/$role.mon" "$@" 2>"$dir/$role.err" &
-	cat "$dir/$role.mon.out" >"$dir/$role.mon.log" &
+		-qmp "pipe:$dir/$role.qmp" "$@" 2>"$dir/$role.err" &
+	cat "$dir/$role.qmp.out" >"$dir/$role.qmp.log" &
+	qmp "$role" '{"execute": "qmp_capabilities"}'
 }
 
-# hmp ROLE COMMAND. A fifo without a reader would block the writer: QEMU
+# qmp ROLE COMMAND. A fifo without a reader would block the writer: QEMU
 # may have exited already.
-hmp() {
-	timeout 10 sh -c 'echo "$1" >"$2"' - "$2" "$dir/$1.mon.in"
+qmp() {
+	timeout 60 sh -c 'echo "$1" >"$2"' - "$2" "$dir/$1.qmp.in"
 }
 
-# until FILE PATTERN COUNT: wait until FILE has COUNT lines matching
-# PATTERN. The limit only keeps a hung guest from hanging the VM.
-until_lines() {
+# until_true COMMAND...: wait until COMMAND succeeds. The limit only keeps a
+# guest that hangs from hanging the VM.
+until_true() {
 	i=0
-	while [ "$(grep -c "$2" "$1" 2>/dev/null)" -lt "$3" ]; do
+	until "$@"; do
 		i=$((i + 1))
 		[ $i -le 600 ] || return 1
 		sleep 1
 	done
+}
+
+has_lines() {	# FILE PATTERN COUNT
+	n=$(grep -c "$2" "$1" 2>/dev/null)
+	[ "${n:-0}" -ge "$3" ]
 }
 
 report() {	# FILE
@@ -59,12 +65,13 @@ echo "1..6"
 l2 source
 l2 dest -incoming "unix:$dir/migrate.sock"
 
-until_lines "$dir/source.out" '^sample ' 3 &&
-	hmp source "migrate unix:$dir/migrate.sock" &&
-	until_lines "$dir/dest.out" '^sample ' 3
-hmp source 'info migrate'
-hmp source quit
-hmp dest quit
+until_true has_lines "$dir/source.out" '^sample ' 3 &&
+	until_true test -S "$dir/migrate.sock" &&
+	qmp source '{"execute": "migrate", "arguments": {"uri": "unix:'"$dir"'/migrate.sock"}}' &&
+	until_true has_lines "$dir/dest.out" '^sample ' 3
+qmp source '{"execute": "query-migrate"}'
+qmp source '{"execute": "quit"}'
+qmp dest '{"execute": "quit"}'
 wait
 
 # What the guest's drivers printed, for the record: all but the samples.
@@ -73,11 +80,13 @@ echo "first and last samples: $(grep -h '^sample ' "$dir/source.out" "$dir/dest.
 	tr -d '\r' | sed -n '1p;$p' | tr '\n' ' ')" >>"$dir/shown"
 report "$dir/shown"
 
+# A QEMU that never started wrote no trace: check.awk says what is missing.
+touch "$dir/source.trace"
 checks=$(awk -v cpu="$cpu" -f /lib/vmsr/guest-linux-check.awk \
 	"$dir/source.out" "$dir/dest.out" "$dir/source.trace")
 echo "$checks"
 if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 6 ]; then
-	for f in source.err dest.err source.mon.log; do
+	for f in source.err dest.err source.qmp.log dest.qmp.log; do
 		report "$dir/$f"
 	done
 	tail -n 30 "$dir/source.console" >"$dir/console-tail"
