@@ -61,11 +61,15 @@ FILENAME == ARGV[1] && /^### end window/ { in_window = 0 }
 in_window && /^PkgWatt/ { tb_header = 1; next }
 in_window && tb_header && pkgwatt == "" && /^[0-9.]+$/ { pkgwatt = $1 }
 in_window && /^[0-9.]+ sec$/ { tb_sec = $1 }
+in_window && /^turbostat: / { tb_error = $0 }
 in_window && /^window: / {
 	unit = field("unit"); raw_start = field("raw_start"); raw_end = field("raw_end")
 	pc_start = field("powercap_start_uj"); pc_end = field("powercap_end_uj")
 	perf_uj = field("perf_uj")
 }
+
+# The guest ran on the destination if it printed anything there.
+FILENAME == ARGV[2] && /^sample / { migrated = 1 }
 
 FILENAME != ARGV[3] && complete && /^sample energy_uj=[0-9]+$/ {
 	sample[ns++] = substr($2, 11) + 0
@@ -110,13 +114,15 @@ END {
 	tb_uj = pkgwatt * tb_sec * 1e6
 	result(pkgwatt != "" && tb_sec > 0 && tb_uj > 0 && tb_uj <= raw_delta * unit_uj + 5000 * tb_sec,
 	       "turbostat_pkgwatt_within_window",
-	       pkgwatt == "" ? "turbostat showed no PkgWatt value" :
+	       pkgwatt == "" ? "turbostat showed no PkgWatt value" (tb_error == "" ? "" : " (" tb_error ")") :
 		       sprintf("turbostat %s W x %s s = %.0f uJ, window %.0f uJ", pkgwatt, tb_sec, tb_uj,
 			       raw_delta * unit_uj))
 
 	why = ""
-	if (!source_samples || !dest_samples)
-		why = sprintf("%d samples on the source, %d on the destination",
+	if (!migrated)
+		why = "the guest never ran on the destination"
+	else if (!source_samples || !dest_samples)
+		why = sprintf("%d energy_uj values read on the source, %d on the destination",
 			      source_samples, dest_samples)
 	for (i = 1; i < ns && why == ""; i++)
 		if (sample[i] < sample[i - 1])
@@ -128,5 +134,5 @@ END {
 
 	printf "guest-linux: cpu=%s powercap_uj=%s perf_uj=%s turbostat_pkgwatt=%s attributed_uj=%s migrated=%s\n",
 	       cpu, pc_uj, perf_uj, pkgwatt == "" ? "none" : pkgwatt,
-	       found ? sprintf("%.0f", attr) : "none", dest_samples ? "yes" : "no"
+	       found ? sprintf("%.0f", attr) : "none", migrated ? "yes" : "no"
 }
