@@ -27,7 +27,7 @@ mods=${kernel%/boot/*}/lib/modules/$abi/kernel
 copy_libs() {
 	local root=$1
 	shift
-	ldd "$@" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u |
+	ldd "$@" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u |
 		while read -r lib; do
 			install -D -m 0755 "$lib" "$root$lib"
 		done
