@@ -29,23 +29,27 @@ l2() {
 		-append "console=ttyS0 loglevel=4 panic=-1" \
 		-serial "file:$dir/$role.console" -serial "file:$dir/$role.out" \
 		-qmp "pipe:$dir/$role.qmp" "$@" 2>"$dir/$role.err" &
+	eval "${role}_pid=$!"
 	cat "$dir/$role.qmp.out" >"$dir/$role.qmp.log" &
 	qmp "$role" '{"execute": "qmp_capabilities"}'
 }
 
-# qmp ROLE COMMAND. A fifo without a reader would block the writer: QEMU
-# may have exited already.
+# qmp ROLE COMMAND. A fifo without a reader blocks its writer: nothing is
+# sent to a QEMU that has exited, nor for long to one that hangs.
 qmp() {
+	eval "kill -0 \$${1}_pid" 2>/dev/null || return 1
 	timeout 60 sh -c 'echo "$1" >"$2"' - "$2" "$dir/$1.qmp.in"
 }
 
-# until_true COMMAND...: wait until COMMAND succeeds. The limit only keeps a
-# guest that hangs from hanging the VM.
+# until_true PID COMMAND...: wait until COMMAND succeeds, while process PID
+# (a QEMU) runs. The limit only keeps a guest that hangs from hanging the VM.
 until_true() {
+	pid=$1
+	shift
 	i=0
 	until "$@"; do
 		i=$((i + 1))
-		[ $i -le 600 ] || return 1
+		[ $i -le 600 ] && kill -0 "$pid" 2>/dev/null || return 1
 		sleep 1
 	done
 }
@@ -65,10 +69,10 @@ echo "1..6"
 l2 source
 l2 dest -incoming "unix:$dir/migrate.sock"
 
-until_true has_lines "$dir/source.out" '^sample ' 3 &&
-	until_true test -S "$dir/migrate.sock" &&
+until_true "$source_pid" has_lines "$dir/source.out" '^sample ' 3 &&
+	until_true "$dest_pid" test -S "$dir/migrate.sock" &&
 	qmp source '{"execute": "migrate", "arguments": {"uri": "unix:'"$dir"'/migrate.sock"}}' &&
-	until_true has_lines "$dir/dest.out" '^sample ' 3
+	until_true "$dest_pid" has_lines "$dir/dest.out" '^sample ' 3
 qmp source '{"execute": "query-migrate"}'
 qmp source '{"execute": "quit"}'
 qmp dest '{"execute": "quit"}'
