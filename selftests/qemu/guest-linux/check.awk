@@ -3,9 +3,10 @@
 # Checks what a real guest's own drivers read against libvmsr's trace of the
 # same run, and that its energy_uj never went back across live migration.
 #
-# usage: awk -v cpu=MODEL -f check.awk SOURCE_OUT DEST_OUT SOURCE_TRACE
+# usage: awk -v cpu=MODEL -v migration=STATUS -f check.awk SOURCE_OUT DEST_OUT SOURCE_TRACE
 #   SOURCE_OUT, DEST_OUT: the guest's ttyS1 (l2-init.sh) on the source and
-#   on the destination QEMU; SOURCE_TRACE: LIBVMSR_TRACE of the source.
+#   on the destination QEMU; SOURCE_TRACE: LIBVMSR_TRACE of the source;
+#   STATUS: the source's last query-migrate status ("completed").
 #   Prints TAP result lines 1-6, then
 #   "guest-linux: cpu=MODEL powercap_uj=A perf_uj=B turbostat_pkgwatt=W
 #    attributed_uj=C migrated=yes|no".
@@ -70,8 +71,7 @@ in_window && /^window: / {
 	perf_uj = field("perf_uj")
 }
 
-# The guest ran on the destination if it printed anything there.
-FILENAME == ARGV[2] && /^sample / { migrated = 1 }
+FILENAME == ARGV[2] && /^sample / { dest_lines++ }
 
 FILENAME != ARGV[3] && complete && /^sample energy_uj=[0-9]+$/ {
 	sample[ns++] = substr($2, 11) + 0
@@ -121,8 +121,11 @@ END {
 			       raw_delta * unit_uj))
 
 	why = ""
+	migrated = migration == "completed"
 	if (!migrated)
-		why = "the guest never ran on the destination"
+		why = "migration status: " migration
+	else if (!dest_lines)
+		why = "the guest printed nothing on the destination"
 	else if (!source_samples || !dest_samples)
 		why = sprintf("%d energy_uj values read on the source, %d on the destination",
 			      source_samples, dest_samples)

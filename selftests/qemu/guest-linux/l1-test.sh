@@ -15,13 +15,16 @@ cpu=$1
 dir=/tmp/guest-linux-$(echo "$cpu" | tr ',=' '__')
 mkdir -p "$dir"
 
-# l2 ROLE QEMU_ARGS...: a QEMU for the guest in the background, with its
-# QMP monitor on the fifos ROLE.qmp.in and ROLE.qmp.out; its output files
+# l2 ROLE FD QEMU_ARGS...: a QEMU for the guest in the background, with its
+# QMP monitor on the fifos ROLE.qmp.in, held open read-write as FD so that
+# commands never wait for QEMU to open it, and ROLE.qmp.out; its output files
 # are ROLE.{console,out,err,trace,qmp.log}.
 l2() {
-	role=$1
-	shift
+	role=$1 fd=$2
+	shift 2
 	mkfifo "$dir/$role.qmp.in" "$dir/$role.qmp.out"
+	eval "exec $fd<>\"\$dir/\$role.qmp.in\""
+	eval "${role}_fd=$fd"
 	LIBVMSR_TRACE=$dir/$role.trace qemu-system-x86_64 -M pc -m 256 -smp 1 \
 		-cpu "$cpu" -accel kvm,rapl=true -nodefaults -no-user-config \
 		-display none -no-reboot -L /share/qemu \
@@ -31,14 +34,12 @@ l2() {
 		-qmp "pipe:$dir/$role.qmp" "$@" 2>"$dir/$role.err" &
 	eval "${role}_pid=$!"
 	cat "$dir/$role.qmp.out" >"$dir/$role.qmp.log" &
+	readers="$readers $!"
 	qmp "$role" '{"execute": "qmp_capabilities"}'
 }
 
-# qmp ROLE COMMAND. A fifo without a reader blocks its writer: nothing is
-# sent to a QEMU that has exited, nor for long to one that hangs.
-qmp() {
-	eval "kill -0 \$${1}_pid" 2>/dev/null || return 1
-	timeout 60 sh -c 'echo "$1" >"$2"' - "$2" "$dir/$1.qmp.in"
+qmp() {	# ROLE COMMAND
+	eval "echo \"\$2\" >&\$${1}_fd"
 }
 
 # until_true PID COMMAND...: wait until COMMAND succeeds, while process PID
@@ -66,8 +67,8 @@ report() {	# FILE
 echo "TAP version 13"
 echo "1..6"
 
-l2 source
-l2 dest -incoming "unix:$dir/migrate.sock"
+l2 source 5
+l2 dest 6 -incoming "unix:$dir/migrate.sock"
 
 until_true "$source_pid" has_lines "$dir/source.out" '^sample ' 3 &&
 	until_true "$dest_pid" test -S "$dir/migrate.sock" &&
@@ -76,6 +77,10 @@ until_true "$source_pid" has_lines "$dir/source.out" '^sample ' 3 &&
 qmp source '{"execute": "query-migrate"}'
 qmp source '{"execute": "quit"}'
 qmp dest '{"execute": "quit"}'
+wait "$source_pid" "$dest_pid"
+# A QEMU that failed before it opened its QMP fifo leaves its reader blocked.
+sleep 1
+kill $readers 2>/dev/null
 wait
 
 # What the guest's drivers printed, for the record: all but the samples.
@@ -86,7 +91,8 @@ report "$dir/shown"
 
 # A QEMU that never started wrote no trace: check.awk says what is missing.
 touch "$dir/source.trace"
-checks=$(awk -v cpu="$cpu" -f /lib/vmsr/guest-linux-check.awk \
+migration=$(grep -o '"status": "[a-z-]*"' "$dir/source.qmp.log" | tail -n 1 | cut -d'"' -f4)
+checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/guest-linux-check.awk \
 	"$dir/source.out" "$dir/dest.out" "$dir/source.trace")
 echo "$checks"
 if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 6 ]; then
@@ -96,7 +102,9 @@ if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" !
 	done
 	report "$dir/source.qmp.log"
 	report "$dir/dest.qmp.log"
-	tail -n 30 "$dir/source.console" >"$dir/console-tail"
-	report "$dir/console-tail"
+	for f in source.console dest.console; do
+		tail -n 30 "$dir/$f" >"$dir/$f.tail"
+		report "$dir/$f.tail"
+	done
 	exit 1
 fi
