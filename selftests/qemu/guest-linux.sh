@@ -55,7 +55,7 @@ VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
 # (SeaBIOS and the option ROM that loads -kernel), the guest, the test.
 rm -rf "$out/bin" "$out/root"
 mkdir -p "$out/bin" "$out/root/share/qemu"
-install -m 0755 "$qemu" "$out/bin/"
+install -m 0755 "$qemu" "$out/bin/qemu-system-x86_64"
 install -m 0755 "$gl/l1-test.sh" "$out/bin/guest-linux-test"
 copy_libs "$out/root" "$qemu"
 cp /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \

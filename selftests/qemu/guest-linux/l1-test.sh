@@ -89,8 +89,8 @@ echo "first and last samples: $(grep -h '^sample ' "$dir/source.out" "$dir/dest.
 	tr -d '\r' | sed -n '1p;$p' | tr '\n' ' ')" >>"$dir/shown"
 report "$dir/shown"
 
-# A QEMU that never started wrote no trace: check.awk says what is missing.
-touch "$dir/source.trace"
+# A QEMU that never started wrote none of these: check.awk says what is missing.
+touch "$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qmp.log"
 migration=$(grep -o '"status": "[a-z-]*"' "$dir/source.qmp.log" | tail -n 1 | cut -d'"' -f4)
 checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/guest-linux-check.awk \
 	"$dir/source.out" "$dir/dest.out" "$dir/source.trace")
