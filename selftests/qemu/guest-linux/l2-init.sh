@@ -22,10 +22,11 @@ say "found: powercap=$(cat $zone/name 2>/dev/null || echo none)" \
 	"perf=$([ -e $pmu_event ] && echo energy-pkg || echo none)"
 run rapl-dmesg sh -c 'dmesg | grep -i -e rapl -e powercap'
 
-# turbostat runs the burn as its command: its PkgWatt covers the burn, and
-# energy-window's reads enclose turbostat.
-run window energy-window turbostat --quiet --show PkgWatt \
-	timeout 4 sh -c 'while :; do :; done'
+# The window: a 4 s burn, whatever turbostat does, with turbostat measuring
+# 3 s of it; energy-window's reads enclose both.
+run window energy-window sh -c 'timeout 4 sh -c "while :; do :; done" &
+	turbostat --quiet --show PkgWatt sleep 3
+	wait'
 
 say "### follow"
 sh -c 'while :; do :; done' &
