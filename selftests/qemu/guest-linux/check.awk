@@ -3,9 +3,11 @@
 # Checks what a real guest's own drivers read against libvmsr's trace of the
 # same run, and that its energy_uj never went back across live migration.
 #
-# usage: awk -v cpu=MODEL -v migration=STATUS -f check.awk SOURCE_OUT DEST_OUT SOURCE_TRACE
+# usage: awk -v cpu=MODEL -v migration=STATUS -f check.awk SOURCE_OUT DEST_OUT \
+#            LIBVMSR_TRACE QEMU_TRACE
 #   SOURCE_OUT, DEST_OUT: the guest's ttyS1 (l2-init.sh) on the source and
-#   on the destination QEMU; SOURCE_TRACE: LIBVMSR_TRACE of the source;
+#   on the destination QEMU; LIBVMSR_TRACE, QEMU_TRACE: the source's traces
+#   (LIBVMSR_TRACE; QEMU's rapl_vmsr_tick and rapl_vmsr_rdmsr events, -D);
 #   STATUS: the source's last query-migrate status ("completed").
 #   Prints TAP result lines 1-6, then
 #   "guest-linux: cpu=MODEL powercap_uj=A perf_uj=B turbostat_pkgwatt=W
@@ -14,9 +16,13 @@
 # energy-window read the package energy MSR before and after its window and
 # found it unchanged around its powercap and perf reads, so RAW_START and
 # RAW_END are the counter values those reads saw. Each was published by a
-# tick of the host's sampler, which wrote it to the trace with the energy it
-# had attributed to the virtual package so far (uJ, rounded). The counter
-# is that energy in whole guest units, so over the window:
+# tick of the host's sampler, which traced the energy it had attributed to
+# the virtual package so far (uJ, rounded). Where QEMU converts that energy
+# into the guest's unit, QEMU's trace has it: a value V was published by the
+# last rapl_vmsr_tick before the first rapl_vmsr_rdmsr that returned V.
+# Otherwise the guest's value is libvmsr's, and LIBVMSR_TRACE has it next
+# to the energy. The counter is that energy in whole guest units, so over
+# the window:
 #   |RAW_DELTA * UNIT - ATTRIBUTED| < UNIT + 1 uJ              (perf)
 # perf counts exactly RAW_DELTA << (32 - ESU) at a scale of 2^-32 J.
 # powercap converts with a unit truncated to whole nJ (1e9 >> ESU), and
@@ -87,7 +93,21 @@ FILENAME == ARGV[3] && /^libvmsr: / && field("vpackage") == "0" {
 		attributed[v] = field("attributed_uj") + 0
 }
 
+FILENAME == ARGV[4] && /rapl_vmsr_tick / && field("socket") == "0" { pkg_uj = field("pkg_uj") + 0 }
+FILENAME == ARGV[4] && /rapl_vmsr_rdmsr / && field("vcpu") == "0" &&
+(field("msr") == "0x611" || field("msr") == "0xc001029b") {
+	v = hex(field("value")) % 4294967296
+	if (!(v in qemu_attributed))
+		qemu_attributed[v] = pkg_uj
+	qemu_trace = 1
+}
+
 END {
+	if (qemu_trace) {
+		delete attributed
+		for (v in qemu_attributed)
+			attributed[v] = qemu_attributed[v]
+	}
 	result(powercap ~ /^package-/, "powercap_zone_found", "powercap zone intel-rapl:0 is " powercap)
 	result(perf == "energy-pkg", "perf_event_found", "no power/energy-pkg/ event")
 

@@ -18,7 +18,7 @@ mkdir -p "$dir"
 # l2 ROLE FD QEMU_ARGS...: a QEMU for the guest in the background, with its
 # QMP monitor on the fifos ROLE.qmp.in, held open read-write as FD so that
 # commands never wait for QEMU to open it, and ROLE.qmp.out; its output files
-# are ROLE.{console,out,err,trace,qmp.log}.
+# are ROLE.{console,out,err,trace,qemu-trace,qmp.log}.
 l2() {
 	role=$1 fd=$2
 	shift 2
@@ -31,7 +31,8 @@ l2() {
 		-kernel /lib/vmsr/l2-vmlinuz -initrd /lib/vmsr/l2-initramfs.cpio.gz \
 		-append "console=ttyS0 loglevel=4 panic=-1" \
 		-serial "file:$dir/$role.console" -serial "file:$dir/$role.out" \
-		-qmp "pipe:$dir/$role.qmp" "$@" 2>"$dir/$role.err" &
+		-qmp "pipe:$dir/$role.qmp" -trace rapl_vmsr_tick -trace rapl_vmsr_rdmsr \
+		-D "$dir/$role.qemu-trace" "$@" 2>"$dir/$role.err" &
 	eval "${role}_pid=$!"
 	cat "$dir/$role.qmp.out" >"$dir/$role.qmp.log" &
 	readers="$readers $!"
@@ -90,10 +91,11 @@ echo "first and last samples: $(grep -h '^sample ' "$dir/source.out" "$dir/dest.
 report "$dir/shown"
 
 # A QEMU that never started wrote none of these: check.awk says what is missing.
-touch "$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qmp.log"
+touch "$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qemu-trace" \
+	"$dir/source.qmp.log"
 migration=$(grep -o '"status": "[a-z-]*"' "$dir/source.qmp.log" | tail -n 1 | cut -d'"' -f4)
 checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/guest-linux-check.awk \
-	"$dir/source.out" "$dir/dest.out" "$dir/source.trace")
+	"$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qemu-trace")
 echo "$checks"
 if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 6 ]; then
 	for f in source.err dest.err; do
