@@ -1,24 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Checks what the test guest read against libvmsr's trace of the same run.
+# Checks what the test guest read against QEMU's trace of the same run.
 #
-# usage: awk -v first=N -f e2e-check.awk GUEST_LOG TRACE
-#   GUEST_LOG: the guest's serial output (guest/rapl.c); TRACE: the file
-#   LIBVMSR_TRACE named. Prints TAP result lines numbered from N, then
-#   "qemu-e2e: guest_delta_uj=A attributed_uj=B host_pkg_uj=C".
+# usage: awk -v first=N -v label=L -f e2e-check.awk GUEST_LOG TRACE
+#   GUEST_LOG: the guest's serial output (guest/rapl.c); TRACE: QEMU's log
+#   with the rapl_vmsr_tick and rapl_vmsr_rdmsr trace events. Prints TAP
+#   result lines numbered from N, then
+#   "qemu-e2e: L layout=X guest_delta_uj=A attributed_uj=B host_pkg_uj=C".
 #
-# The guest's first counter value is the one it found at start; each later
-# one was published by a tick of the sampler, which wrote the same value to
-# the trace, with the energy it had attributed to the virtual package and
-# the host packages' energy, both cumulative, in uJ. Between the guest's
-# second and last values:
+# Each tick traces socket 0's package counter, in uJ, before it publishes
+# it, with the energy of the host packages over the same ticks; each RDMSR
+# traces the value it returned. So the guest's package value V was published
+# by the last tick traced before the first RDMSR that returned V. Between
+# the guest's second and last values:
 #   guest_delta = (last - second) mod 2^32 counter units
-#   attributed  = attributed_uj(last) - attributed_uj(second)
-#   host_pkg    = host_uj(last) - host_uj(second)
+#   attributed  = pkg_uj(last) - pkg_uj(second)
+#   host_pkg    = host_pkg_uj(last) - host_pkg_uj(second)
 # The guest counter is the attributed energy truncated to whole units, so
 # the two differ by less than one unit, plus 1 uJ for the trace's rounding.
 
 function hex(s,    v, i) {
+	s = tolower(s)
+	sub(/^0x/, "", s)
 	v = 0
 	for (i = 1; i <= length(s); i++)
 		v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
@@ -39,15 +42,35 @@ function result(ok, name, why) {
 		printf "not ok %d %s\n# FAIL %s: %s\n", n++, name, name, why
 }
 
+FNR == NR && /^rapl: layout=/ {
+	layout = field("layout")
+	cpuid_rapl = field("cpuid_rapl")
+	next
+}
 FNR == NR && /^rapl: power_unit=0x/ { unit = hex(substr($2, 14)); next }
+FNR == NR && /^rapl: first/ {
+	for (i = 3; i <= NF; i++) {
+		split($i, kv, "=")
+		firsts = firsts " " $i
+		if (hex(kv[2]) == 0 || (kv[1] == "info" && and(hex(kv[2]), 0x7fff) == 0))
+			zero = zero " " kv[1]
+	}
+	next
+}
 FNR == NR && /^rapl: energy_status=/ { status[nstatus++] = field("energy_status") + 0; next }
 FNR == NR { next }
 
-/^libvmsr: / && field("vpackage") == "0" {
-	v = field("energy_status") + 0
+/rapl_vmsr_tick / && field("socket") == "0" {
+	pkg_uj = field("pkg_uj") + 0
+	host_uj = field("host_pkg_uj") + 0
+	next
+}
+/rapl_vmsr_rdmsr / && field("vcpu") == "0" &&
+(field("msr") == "0x611" || field("msr") == "0xc001029b") {
+	v = hex(field("value")) % 4294967296
 	if (!(v in attributed)) {
-		attributed[v] = field("attributed_uj") + 0
-		host[v] = field("host_uj") + 0
+		attributed[v] = pkg_uj
+		host[v] = host_uj
 	}
 }
 
@@ -60,15 +83,29 @@ END {
 	for (i = 0; i < esu; i++)	# no 2 ^ esu: busybox's awk has no libm
 		unit_uj /= 2
 
-	# Power, energy and time unit fields only (bits 3:0, 12:8, 19:16), and
-	# an energy unit real parts use (2^-14 J on Intel, 2^-16 J on AMD).
-	result(unit && and(unit, 0xf1f0f) == unit && esu >= 8 && esu <= 20,
-	       "unit_sane", sprintf("MSR_RAPL_POWER_UNIT=0x%x", unit))
+	# The layout of the guest's vendor, with the default unit of its
+	# vendor (2^-14 J on Intel, 2^-16 J on AMD); power, energy and time
+	# unit fields only (bits 3:0, 12:8, 19:16).
+	result(layout == expect_layout && unit && and(unit, 0xf1f0f) == unit &&
+	       esu == (layout == "amd" ? 16 : 14),
+	       "layout_and_unit", sprintf("layout %s (expected %s), unit register 0x%x",
+					  layout, expect_layout, unit))
+	result(layout != "amd" || cpuid_rapl == 1, "cpuid_rapl_bit",
+	       "CPUID 0x80000007 EDX bit 14 is clear on an AMD-layout guest")
+	result(nstatus && status[0] != 0 && zero == "", "first_reads_nonzero",
+	       sprintf("energy status %d, first values:%s", status[0], firsts))
 
+	delta = 0
+	back = 0
+	for (i = 1; i < nstatus; i++) {
+		d = (status[i] - status[i - 1] + 4294967296) % 4294967296
+		if (d >= 2147483648)
+			back++
+	}
 	delta = (end - start + 4294967296) % 4294967296
 	guest_uj = delta * unit_uj
-	result(nstatus >= 3 && delta > 0, "counter_advanced",
-	       sprintf("%d values read, from %d to %d", nstatus, start, end))
+	result(nstatus >= 3 && delta > 0 && !back, "counter_advanced_never_back",
+	       sprintf("%d values read, from %d to %d, %d steps back", nstatus, start, end, back))
 
 	found = (start in attributed) && (end in attributed)
 	attr_uj = attributed[end] - attributed[start]
@@ -83,6 +120,6 @@ END {
 	result(found && attr_uj > 0 && attr_uj <= host_uj, "host_pkg_bounds_attribution",
 	       sprintf("attributed %.0f uJ, host package %.0f uJ", attr_uj, host_uj))
 
-	printf "qemu-e2e: guest_delta_uj=%.0f attributed_uj=%.0f host_pkg_uj=%.0f\n",
-	       guest_uj, attr_uj, host_uj
+	printf "qemu-e2e: %s layout=%s guest_delta_uj=%.0f attributed_uj=%.0f host_pkg_uj=%.0f\n",
+	       label, layout, guest_uj, attr_uj, host_uj
 }

@@ -26,8 +26,13 @@ make -s -C "$here/guest" OUT="$out"
 rm -rf "$out/bin" "$out/root"
 mkdir -p "$out/bin" "$out/root/share/qemu"
 install -m 0755 "$qemu" "$out/bin/"
+# The helper backend's daemon, when it was built beside QEMU.
+helper=$(dirname "$qemu")/qemu-vmsr-helper
+[ ! -x "$helper" ] || install -m 0755 "$helper" "$out/bin/"
 install -m 0755 "$here/qemu-e2e.sh" "$out/bin/qemu-e2e"
-ldd "$qemu" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+for bin in "$out"/bin/qemu-system-x86_64 "$out"/bin/qemu-vmsr-helper; do
+	[ ! -e "$bin" ] || ldd "$bin"
+done | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
 	while read -r lib; do
 		install -D -m 0755 "$lib" "$out/root$lib"
 	done

@@ -1,43 +1,81 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The QEMU end-to-end test, run inside the VM by e2e-init.sh. Prints TAP.
+# The QEMU end-to-end test, run inside the VM by e2e-init.sh. Prints TAP,
+# one "qemu-e2e: backend=B cpu=C ..." line per guest checked against QEMU's
+# trace, and the guest's serial output and QEMU's messages as REPORT lines.
 #
-# 1-5  the test guest under -accel kvm,rapl=true, as root; what it read is
-#      checked against libvmsr's trace of the same run (e2e-check.awk)
-# 6    a user without access to /dev/vmsr (mode 0600): QEMU's error
-# 7    a rapl-device that does not exist: QEMU's error
-# 8    a user in group kvm, with the udev rule's 0660 root:kvm: it runs
-#
-# The guest's serial output and QEMU's messages are shown as REPORT lines.
+# libvmsr backend:
+#   an Intel-model and an AMD-model guest, neither backend named (libvmsr on
+#   /dev/vmsr) and rapl-device named; each checked by e2e-check.awk
+#   a descriptor passed with -add-fd to a user who may not open /dev/vmsr;
+#   one that is not /dev/vmsr; both backends named; no access; no device;
+#   -global kvm-accel.rapl=on; /dev/vmsr removed while QEMU runs; a vCPU
+#   hot-plugged beyond the boot count; migration to a second QEMU, and the
+#   streams with and without RAPL that each side accepts or refuses
+# qemu-vmsr-helper backend, as root as upstream runs it: Intel hosts only
+# ASan: none of QEMU's runs reported an error or a leak
 
-# Two sockets of one vCPU: the guest runs on vCPU 0 only, so its values must
-# be virtual package 0's in the trace.
-guest_args="-M pc -m 32 -smp 2,sockets=2 -nodefaults -no-user-config -display none \
+guest_args="-M pc -m 32 -nodefaults -no-user-config -display none \
 	-no-reboot -L /share/qemu -kernel /lib/vmsr/rapl-guest.elf \
 	-device isa-debug-exit,iobase=0xf4,iosize=4"
+# Two sockets of one vCPU: the guest runs on vCPU 0 only, so its values must
+# be socket 0's in the trace.
+smp="-smp 2,sockets=2"
+intel_cpu="Skylake-Server,vendor=GenuineIntel"
+amd_cpu="EPYC-Rome"
+trace="-trace rapl_vmsr_tick -trace rapl_vmsr_rdmsr -trace rapl_vmsr_add_vcpu"
 # The guest writes 0x10 to isa-debug-exit when done: QEMU exits with 33.
 done_rc=33
+# Leaks are reported, QEMU's exit status stays the guest's.
+export ASAN_OPTIONS=detect_leaks=1:exitcode=0
+n=0
 fails=0
 
-result() {	# N NAME STATUS
-	if [ "$3" = 0 ]; then
-		echo "ok $1 $2"
+result() {	# NAME STATUS
+	n=$((n + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok $n $1"
 	else
-		echo "not ok $1 $2"
+		echo "not ok $n $1"
 		fails=$((fails + 1))
 	fi
 }
 
-# qemu RUN USER ACCEL: the guest as USER, with -accel ACCEL. The guest's
-# serial output goes to RUN, QEMU's stderr to RUN.err, the trace to
-# RUN.trace. Returns QEMU's exit status.
-qemu() {
-	su "$2" -s /bin/sh -c "LIBVMSR_TRACE=$1.trace timeout 600 \
-		qemu-system-x86_64 $guest_args -accel $3 -serial file:$1" 2>"$1.err"
-	rc=$?
+skip() {	# NAME REASON
+	n=$((n + 1))
+	echo "ok $n $1 # SKIP $2"
+}
+
+report() {	# RUN
 	cat "$1" "$1.err" 2>/dev/null | sed "s|^|# REPORT ${1##*/}: |"
+}
+
+# qemu RUN USER ARGS...: the guest as USER. Its serial output goes to RUN,
+# QEMU's stderr to RUN.err, the trace to RUN.trace. Returns QEMU's status.
+qemu() {
+	run=$1 user=$2
+	shift 2
+	su "$user" -s /bin/sh -c "timeout 180 qemu-system-x86_64 $guest_args \
+		$trace -D $run.trace -serial file:$run $*" 2>"$run.err"
+	rc=$?
+	report "$run"
 	return $rc
+}
+
+# check RUN LAYOUT LABEL: e2e-check.awk's results for a guest that ran.
+check() {
+	out=$(awk -v first=$((n + 1)) -v expect_layout="$2" -v label="$3" \
+		-f /lib/vmsr/e2e-check.awk "$1" "$1.trace")
+	echo "$out"
+	got=$(echo "$out" | grep -c '^ok')
+	n=$((n + 6))
+	fails=$((fails + 6 - got))
+}
+
+# refused RUN PATTERN: QEMU did not run the guest and said PATTERN.
+refused() {
+	[ "$rc" != $done_rc ] && grep -q "$2" "$1.err"
 }
 
 mkdir -p /etc
@@ -48,34 +86,176 @@ other:x:1001:1001::/tmp:/bin/sh
 EOF
 echo 'kvm:x:36:vmsr' >/etc/group
 chmod 0666 /dev/kvm
+chmod 1777 /tmp
 
 echo "TAP version 13"
-echo "1..8"
 
-qemu /tmp/guest root kvm,rapl=true,rapl-device=/dev/vmsr
+# --- the libvmsr backend, on both guest layouts
+qemu /tmp/intel root $smp -cpu $intel_cpu -accel kvm,rapl=on
 [ $? = $done_rc ]
-result 1 guest_ran_to_its_end $?
-checks=$(awk -v first=2 -f /lib/vmsr/e2e-check.awk /tmp/guest /tmp/guest.trace)
-echo "$checks"
-# Four results, all ok; an awk that fails prints fewer.
-fails=$((fails + 4 - $(echo "$checks" | grep -c '^ok')))
+result libvmsr_intel_guest_ran $?
+check /tmp/intel intel "backend=libvmsr cpu=Skylake-Server"
 
+qemu /tmp/amd root $smp -cpu $amd_cpu -accel kvm,rapl=on,rapl-device=/dev/vmsr
+[ $? = $done_rc ]
+result libvmsr_amd_guest_ran $?
+check /tmp/amd amd "backend=libvmsr cpu=EPYC-Rome"
+
+# --- a passed descriptor, to a user who may not open /dev/vmsr
 chmod 0600 /dev/vmsr
-qemu /tmp/denied other kvm,rapl=true
-[ $? != $done_rc ] &&
-	grep -q 'rapl: cannot use /dev/vmsr: Permission denied' /tmp/denied.err
-result 6 no_access_is_an_error $?
+qemu /tmp/fd other $smp -cpu $amd_cpu -add-fd fd=5,set=2 \
+	-accel kvm,rapl=on,rapl-device=/dev/fdset/2 5<>/dev/vmsr
+[ $? = $done_rc ]
+result passed_fd_runs $?
+check /tmp/fd amd "backend=libvmsr-fd cpu=EPYC-Rome"
 
-qemu /tmp/missing root kvm,rapl=true,rapl-device=/dev/vmsr-missing
-[ $? != $done_rc ] &&
-	grep -q 'rapl: cannot use /dev/vmsr-missing: No such file or directory' \
-		/tmp/missing.err
-result 7 missing_device_is_an_error $?
+qemu /tmp/notvmsr other $smp -add-fd fd=5,set=2 \
+	-accel kvm,rapl=on,rapl-device=/dev/fdset/2 5<>/dev/null
+refused /tmp/notvmsr 'rapl: /dev/fdset/2 is not a usable vmsr device'
+result passed_fd_not_vmsr_is_an_error $?
+
+# --- bad choices and a device QEMU cannot have
+qemu /tmp/both root $smp -accel kvm,rapl=on,rapl-device=/dev/vmsr,rapl-helper-socket=/tmp/h.sock
+refused /tmp/both 'rapl-helper-socket (qemu-vmsr-helper) and rapl-device (libvmsr) exclude each other'
+result both_backends_is_an_error $?
+
+qemu /tmp/denied other $smp -accel kvm,rapl=on
+refused /tmp/denied "rapl: Could not open '/dev/vmsr': Permission denied" &&
+	grep -q 'cgroup_device_acl' /tmp/denied.err
+result no_access_is_an_error_with_a_hint $?
+
+qemu /tmp/missing root $smp -accel kvm,rapl=on,rapl-device=/dev/vmsr-missing
+refused /tmp/missing "rapl: Could not open '/dev/vmsr-missing': No such file or directory" &&
+	grep -q 'modprobe vmsr' /tmp/missing.err
+result missing_device_is_an_error_with_a_hint $?
 
 chgrp kvm /dev/vmsr
 chmod 0660 /dev/vmsr
-qemu /tmp/member vmsr kvm,rapl=true
+qemu /tmp/member vmsr $smp -accel kvm,rapl=on
 [ $? = $done_rc ]
-result 8 kvm_group_member_runs $?
+result kvm_group_member_runs $?
 
+# --- what libvirt can add to its own -accel kvm: -global kvm-accel.*
+qemu /tmp/global root $smp -accel kvm -global kvm-accel.rapl=on \
+	-global kvm-accel.rapl-energy-unit=15
+[ $? = $done_rc ] && grep -q '^rapl: power_unit=0x00000000000a0f03' /tmp/global
+result global_turns_rapl_on $?
+
+# --- /dev/vmsr removed once the guest runs: the open descriptor goes on
+(i=0
+ while [ $i -lt 120 ] && ! grep -q energy_status /tmp/vanish 2>/dev/null; do
+	sleep 1
+	i=$((i + 1))
+ done
+ mv /dev/vmsr /tmp/vmsr-node) &
+qemu /tmp/vanish root $smp -accel kvm,rapl=on -append advances=6
+rc=$?
+wait
+mv /tmp/vmsr-node /dev/vmsr
+[ $rc = $done_rc ] && ! grep -q 'rapl:' /tmp/vanish.err
+result device_node_removed_while_running $?
+
+# --- a vCPU hot-plugged beyond the boot count registers with libvmsr
+(sleep 2; echo 'device_add qemu64-x86_64-cpu,id=hot1,socket-id=1,core-id=0,thread-id=0'
+ sleep 2; echo 'info hotpluggable-cpus') |
+	qemu /tmp/hotplug root -smp 1,maxcpus=2,sockets=2 -cpu qemu64 \
+		-monitor stdio -accel kvm,rapl=on -append advances=6 >/tmp/hotplug.mon
+rc=$?
+# The monitor echoes each key with escape sequences: its answers only.
+grep -v "$(printf '\033')" /tmp/hotplug.mon | sed 's|^|# REPORT hotplug.mon: |'
+[ $rc = $done_rc ] && grep -q 'rapl_vmsr_add_vcpu vcpu=1 .* ret=0' /tmp/hotplug.trace &&
+	! grep -q 'rapl:' /tmp/hotplug.err
+result hotplugged_vcpu_registers $?
+
+# --- migration: the destination goes on from the source's counters
+# mig_dst RUN ACCEL: a destination waiting on RUN.sock. It is told to
+# continue every 2 s for a minute, for a source that had not started the
+# guest (no-op on a running VM).
+mig_dst() {
+	(i=0; while [ $i -lt 30 ]; do sleep 2; echo cont; i=$((i + 1)); done) |
+		qemu "$1" root $smp -cpu $amd_cpu -accel "$2" -append advances=8 \
+			-incoming unix:"$1".sock -monitor stdio >"$1.mon"
+}
+# mig_src RUN ACCEL VALUES [ARGS]: a source that migrates to RUN-dst.sock
+# once that listens and its guest has printed VALUES energy values.
+mig_src() {
+	run=$1 accel=$2 values=$3
+	shift 3
+	(while [ ! -S "$run-dst.sock" ] ||
+	       [ "$(grep -c energy_status "$run" 2>/dev/null)" -lt "$values" ]; do
+		sleep 1
+	 done
+	 sleep 1; echo "migrate unix:$run-dst.sock"; sleep 3; echo quit) |
+		qemu "$run" root $smp -cpu $amd_cpu -accel "$accel" -append advances=8 \
+			-monitor stdio "$@" >"$run.mon"
+}
+mig_dst /tmp/mig-dst kvm,rapl=on &
+dst=$!
+sleep 1
+mig_src /tmp/mig kvm,rapl=on 2
+wait $dst
+rc=$?
+cat /tmp/mig /tmp/mig-dst >/tmp/migrated
+out=$(awk -v first=1 -v expect_layout=amd -v label=x \
+	-f /lib/vmsr/e2e-check.awk /tmp/migrated /dev/null | grep counter_advanced)
+echo "# migration: $out"
+[ $rc = $done_rc ] && grep -q 'rapl: energy_status' /tmp/mig-dst &&
+	echo "$out" | grep -q '^ok'
+result migrated_counters_never_go_back $?
+echo "qemu-e2e: backend=libvmsr cpu=EPYC-Rome migrated=yes" \
+	"values=$(grep -c energy_status /tmp/mig)+$(grep -c energy_status /tmp/mig-dst)"
+
+# A stream without RAPL is accepted (the source must not run the guest,
+# whose RDMSR would fault there); one with RAPL, by a QEMU without, not.
+mig_dst /tmp/mig2-dst kvm,rapl=on &
+dst=$!
+sleep 1
+mig_src /tmp/mig2 kvm 0 -S
+wait $dst
+[ $? = $done_rc ]
+result stream_without_rapl_is_accepted $?
+
+mig_dst /tmp/mig3-dst kvm &
+dst=$!
+sleep 1
+mig_src /tmp/mig3 kvm,rapl=on 0
+wait $dst
+rc=$?
+refused /tmp/mig3-dst 'Unknown savevm section'
+result stream_with_rapl_is_refused_without $?
+
+# --- the qemu-vmsr-helper backend, as root, as upstream runs it
+if grep -q GenuineIntel /proc/cpuinfo && [ -e /sys/class/powercap/intel-rapl ]; then
+	qemu-vmsr-helper -k /tmp/helper.sock &
+	helper=$!
+	sleep 1
+	qemu /tmp/helper root $smp -cpu $intel_cpu \
+		-accel kvm,rapl=on,rapl-helper-socket=/tmp/helper.sock
+	[ $? = $done_rc ]
+result helper_guest_ran $?
+	echo "qemu-e2e: backend=helper cpu=Skylake-Server" \
+		"values=$(grep -c energy_status /tmp/helper)"
+	(sleep 2; kill $helper) &
+	qemu /tmp/helper-gone root $smp -cpu $intel_cpu -append advances=6 \
+		-accel kvm,rapl=on,rapl-helper-socket=/tmp/helper.sock
+	[ $? = $done_rc ]
+result helper_socket_vanishing_keeps_the_vm $?
+else
+	why="qemu-vmsr-helper needs an Intel host with intel-rapl; this one is not"
+	skip helper_guest_ran "$why"
+	skip helper_socket_vanishing_keeps_the_vm "$why"
+fi
+
+# --- ASan, when QEMU was built with it
+if ls /lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1 ||
+   ls /usr/lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1; then
+	grep -l 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' /tmp/*.err |
+		sed 's|^|# REPORT asan: |'
+	! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' /tmp/*.err
+	result asan_no_errors_no_leaks $?
+else
+	skip asan_no_errors_no_leaks "this QEMU was built without ASan"
+fi
+
+echo "1..$n"
 [ $fails = 0 ]

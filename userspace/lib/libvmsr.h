@@ -145,6 +145,15 @@ struct vmsr_vpackage_stats {
 /* Opens the device and reads its topology. Returns 0 or -errno. */
 VMSR_API int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out);
 
+/*
+ * The same on a descriptor of /dev/vmsr that the caller opened, or was
+ * passed (a sandboxed VMM that may not open() it). On success the sampler
+ * owns @fd and closes it in vmsr_sampler_free(); on failure @fd is left
+ * open. -ENOTTY: @fd is not a vmsr device.
+ */
+VMSR_API int vmsr_sampler_new_fd(int fd, const struct vmsr_sampler_config *cfg,
+				 struct vmsr_sampler **out);
+
 /* Stops the sampler's thread if running, closes the device, frees @s. */
 VMSR_API void vmsr_sampler_free(struct vmsr_sampler *s);
 

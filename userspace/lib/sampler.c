@@ -218,13 +218,24 @@ static void read_intel_limits(int fd, struct vmsr_host *host)
 
 int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler **out)
 {
-	struct vmsr_host host = { 0 };
-	uint32_t *cpu_map = NULL;
 	int fd, ret;
 
 	fd = vmsr_open(cfg->device);
 	if (fd < 0)
 		return fd;
+	ret = vmsr_sampler_new_fd(fd, cfg, out);
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+int vmsr_sampler_new_fd(int fd, const struct vmsr_sampler_config *cfg,
+			struct vmsr_sampler **out)
+{
+	struct vmsr_host host = { 0 };
+	uint32_t *cpu_map = NULL;
+	int ret;
+
 	ret = vmsr_get_info(fd, &host.info, NULL, 0);
 	if (!ret) {
 		cpu_map = calloc(host.info.nr_cpus ? host.info.nr_cpus : 1, sizeof(*cpu_map));
@@ -236,10 +247,8 @@ int vmsr_sampler_new(const struct vmsr_sampler_config *cfg, struct vmsr_sampler 
 		ret = vmsr_sampler_create(cfg, &host, device_source, NULL, out);
 	}
 	free(cpu_map);
-	if (ret) {
-		close(fd);
+	if (ret)
 		return ret;
-	}
 	(*out)->fd = fd;
 	(*out)->sample_flags = VMSR_SAMPLE_F_FRESH;
 	return 0;

@@ -16,6 +16,7 @@
 	.globl _start
 _start:
 	mov $stack_top, %esp
+	push %ebx		/* the multiboot information */
 	call guest_main
 	/* guest_main() leaves through isa-debug-exit; if that is missing, stop. */
 1:	hlt
