@@ -1,0 +1,76 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Real guests: Debian's own kernel boots as the guest of the patched QEMU,
+# inside the nested-KVM VM that e2e.sh also uses, and reads its energy with
+# its own drivers (powercap, perf's power PMU, Debian's turbostat), on an AMD
+# and an Intel CPU model, across live migration (guest-linux/).
+#
+# usage: guest-linux.sh KERNEL VMSR_KO QEMU OUTDIR
+#   KERNEL: Debian's vmlinuz, unpacked by debian-kernel.sh (its modules
+#   beside it), booted both as the VM and as the guest inside it; VMSR_KO:
+#   the module built against its headers, reading the RAPL registers of the
+#   VM's CPU (x-rapl-emu); QEMU: build-qemu.sh's binary, which boots the VM
+#   too. Prints run-vm.sh's result lines.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+vm=$here/../vm
+gl=$here/guest-linux
+kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
+cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
+
+abi=${kernel##*/vmlinuz-}
+mods=${kernel%/boot/*}/lib/modules/$abi/kernel
+
+# copy_libs ROOT PROGRAM...: the shared libraries the programs need,
+# at their own paths under ROOT.
+copy_libs() {
+	local root=$1
+	shift
+	ldd "$@" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u |
+		while read -r lib; do
+			install -D -m 0755 "$lib" "$root$lib"
+		done
+}
+
+# Debian's turbostat, of the same release as the guest kernel.
+cpupower=$cache/pkg/linux-cpupower-bookworm
+"$vm/debian-fetch.sh" bookworm linux-cpupower "$cpupower"
+
+# The guest's initramfs: l2-init.sh, energy-window, turbostat with its
+# libraries, and the guest kernel's own RAPL and msr modules.
+rm -rf "$out/l2bin" "$out/l2root"
+mkdir -p "$out/l2bin" "$out/l2root"
+make -s -C "$gl" OUT="$out/l2bin"
+install -m 0755 "$cpupower/usr/sbin/turbostat" "$out/l2bin/"
+copy_libs "$out/l2root" "$out/l2bin/turbostat"
+VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
+	"$vm/mkinitramfs.sh" "$out/l2-initramfs.cpio.gz" "$out/l2bin" \
+	"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
+	"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko" \
+	"$mods/arch/x86/events/rapl.ko:rapl.ko" \
+	"$mods/arch/x86/kernel/msr.ko:msr.ko"
+
+# The VM's initramfs, as e2e.sh's: QEMU with its libraries and firmware
+# (SeaBIOS and the option ROM that loads -kernel), the guest, the test.
+rm -rf "$out/bin" "$out/root"
+mkdir -p "$out/bin" "$out/root/share/qemu"
+install -m 0755 "$qemu" "$out/bin/qemu-system-x86_64"
+install -m 0755 "$gl/l1-test.sh" "$out/bin/guest-linux-test"
+copy_libs "$out/root" "$qemu"
+cp /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
+	/usr/share/qemu/linuxboot_dma.bin "$out/root/share/qemu/"
+
+VMSR_INIT=$gl/l1-init.sh VMSR_OVERLAY=$out/root \
+	"$vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
+	"$mods/virt/lib/irqbypass.ko:irqbypass.ko" \
+	"$mods/arch/x86/kvm/kvm.ko:kvm.ko" \
+	"$mods/drivers/crypto/ccp/ccp.ko:ccp.ko" \
+	"$mods/arch/x86/kvm/kvm-amd.ko:kvm-amd.ko" \
+	"$vmsr_ko:vmsr.ko" \
+	"$kernel:l2-vmlinuz" \
+	"$out/l2-initramfs.cpio.gz:l2-initramfs.cpio.gz" \
+	"$gl/check.awk:guest-linux-check.awk"
+VMSR_QEMU=$qemu VMSR_CPU=${VMSR_CPU:-EPYC-Rome,x-rapl-emu=on} \
+	"$vm/run-vm.sh" guest-linux "$kernel" "$out/initramfs.cpio.gz"

@@ -1,0 +1,36 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the real guest: Debian's kernel, booted by the patched QEMU with
+# -accel kvm,rapl=true inside the nested-KVM VM (l1-test.sh). Its output
+# goes to ttyS1, which l1-test.sh and check.awk read:
+#   found: powercap=ZONE_NAME|none perf=energy-pkg|none
+#   window: ...        energy-window's line, with turbostat's output before it
+#   ### follow         then "sample energy_uj=N" about every second, forever:
+#                      the host migrates the guest meanwhile and stops it.
+. /init-lib.sh
+
+# First thing, as udev's coldplug loads them on a booting Debian system: the
+# drivers probe the counters before the host's sampler may have ticked.
+for m in intel_rapl_common intel_rapl_msr rapl msr; do
+	load /lib/vmsr/$m.ko
+done
+
+zone=/sys/class/powercap/intel-rapl:0
+pmu_event=/sys/bus/event_source/devices/power/events/energy-pkg
+say "found: powercap=$(cat $zone/name 2>/dev/null || echo none)" \
+	"perf=$([ -e $pmu_event ] && echo energy-pkg || echo none)"
+run rapl-dmesg sh -c 'dmesg | grep -i -e rapl -e powercap'
+
+# The window: a 4 s burn, whatever turbostat does, with turbostat measuring
+# 3 s of it; energy-window's reads enclose both.
+run window energy-window sh -c 'timeout 4 sh -c "while :; do :; done" &
+	turbostat --quiet --show PkgWatt sleep 3
+	wait'
+
+say "### follow"
+sh -c 'while :; do :; done' &
+while :; do
+	say "sample energy_uj=$(cat $zone/energy_uj 2>/dev/null || echo none)"
+	sleep 1
+done
