@@ -15,6 +15,7 @@ pkgs=(
 	dkms debhelper dh-dkms lintian pkg-config man-db
 	systemd udev util-linux
 	git ninja-build python3-venv libglib2.0-dev
+	libmicrohttpd-dev prometheus debootstrap
 )
 
 missing=()

@@ -2,6 +2,7 @@
 /* The sampling thread and the totals it keeps; see collector.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,10 @@ static void open_device(struct collector *c)
 
 	if (c->fd >= 0)
 		return;
-	fd = vmsr_open(c->cfg.device);
+	/* Read-only: the ioctls need no more, and the unit allows no more. */
+	fd = open(c->cfg.device ? c->cfg.device : VMSR_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = -errno;
 	if (fd < 0) {
 		c->errors[ERR_DEVICE_OPEN]++;
 		set_status(c, fd == -ENOENT || fd == -ENODEV || fd == -ENXIO ? DEVICE_MISSING :
@@ -132,41 +136,84 @@ static void open_device(struct collector *c)
 	set_status(c, c->have_energy ? DEVICE_OK : DEVICE_NO_RAPL, 0);
 }
 
-/* The SAMPLE arrays for every thread of every running VM. */
-static int build_tasks(struct collector *c, uint32_t *nr)
+static bool grow_tasks(struct collector *c, uint32_t total)
+{
+	struct vmsr_task_sample *tasks;
+	struct vm_thread **threads;
+	struct vm **owners;
+
+	if (total <= c->cap_tasks)
+		return true;
+	tasks = realloc(c->tasks, total * sizeof(*tasks));
+	if (tasks)
+		c->tasks = tasks;
+	threads = realloc(c->threads, total * sizeof(*threads));
+	if (threads)
+		c->threads = threads;
+	owners = realloc(c->owners, total * sizeof(*owners));
+	if (owners)
+		c->owners = owners;
+	if (!tasks || !threads || !owners)
+		return false;
+	c->cap_tasks = total;
+	return true;
+}
+
+/*
+ * One task's CPU time and CPU from @root/@path's stat; result -ESRCH if it
+ * is gone.
+ */
+static void read_task(struct collector *c, const char *root, int pid, const char *path,
+		      struct vmsr_task_sample *ts)
+{
+	unsigned long long ticks;
+	unsigned int cpu;
+	char stat[1024];
+	ssize_t len;
+
+	len = proc_read(root, pid, path, stat, sizeof(stat) - 1);
+	if (len <= 0 || proc_parse_times(stat, len, &ticks, &cpu)) {
+		ts->result = -ESRCH;
+		return;
+	}
+	ts->cpu = cpu;
+	ts->package = cpu < c->info.nr_cpus ? c->cpu_map[cpu] : VMSR_NO_PACKAGE;
+	ts->cpu_ns = ticks * (1000000000ULL / c->hz);
+}
+
+/*
+ * Every running VM's CPU time, from /proc, which any user may read: the
+ * device gives task times only for the caller's own uid (or with
+ * CAP_SYS_PTRACE). A host with one package needs the process's total only;
+ * with more, each thread's, to know which package it ran on.
+ */
+static int read_tasks(struct collector *c, const char *root, bool per_thread, uint32_t *nr)
 {
 	uint32_t n = 0, total = 0;
+	char path[64];
 
 	for (uint32_t i = 0; i < c->vms.nr_vms; i++)
 		if (!c->vms.vms[i].gone_at)
-			total += c->vms.vms[i].nr_threads;
-	if (total > c->info.max_sample_tasks) {
-		c->errors[ERR_TASK_LIMIT]++;
-		total = c->info.max_sample_tasks;
-	}
-	if (total > c->cap_tasks) {
-		struct vmsr_task_sample *tasks = realloc(c->tasks, total * sizeof(*tasks));
-		struct vm_thread **threads = realloc(c->threads, total * sizeof(*threads));
-		struct vm **owners = realloc(c->owners, total * sizeof(*owners));
-
-		if (tasks)
-			c->tasks = tasks;
-		if (threads)
-			c->threads = threads;
-		if (owners)
-			c->owners = owners;
-		if (!tasks || !threads || !owners)
-			return -ENOMEM;
-		c->cap_tasks = total;
-	}
-	for (uint32_t i = 0; i < c->vms.nr_vms && n < total; i++) {
+			total += per_thread ? c->vms.vms[i].nr_threads : 1;
+	if (!grow_tasks(c, total))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < c->vms.nr_vms; i++) {
 		struct vm *vm = &c->vms.vms[i];
+		uint32_t nr_threads = per_thread ? vm->nr_threads : 1;
 
-		for (uint32_t t = 0; t < vm->nr_threads && !vm->gone_at && n < total; t++) {
-			memset(&c->tasks[n], 0, sizeof(c->tasks[n]));
-			c->tasks[n].tid = vm->threads[t].tid;
-			c->threads[n] = &vm->threads[t];
+		for (uint32_t t = 0; t < nr_threads && !vm->gone_at; t++) {
+			struct vmsr_task_sample *ts = &c->tasks[n];
+
+			memset(ts, 0, sizeof(*ts));
+			c->threads[n] = per_thread ? &vm->threads[t] : &vm->process;
 			c->owners[n] = vm;
+			ts->tid = c->threads[n]->tid;
+			if (per_thread) {
+				snprintf(path, sizeof(path), "task/%d/stat", ts->tid);
+				read_task(c, root, vm->pid, path, ts);
+			} else {
+				read_task(c, root, vm->pid, "stat", ts);
+			}
 			n++;
 		}
 	}
@@ -192,27 +239,34 @@ static bool read_cpu_busy(struct collector *c, const char *root)
 	return !proc_parse_cpu_busy(buf, c->busy, c->info.nr_cpus);
 }
 
-static void sample(struct collector *c, const char *root)
+static void sample(struct collector *c, const char *root, bool per_thread)
 {
 	struct account_sample s = { 0 };
-	uint32_t nr_pkgs = c->have_energy ? c->info.nr_packages : 0;
+	uint32_t nr_pkgs = c->info.nr_packages;
 	uint32_t nr_tasks = 0;
 	int ret;
 
-	if (build_tasks(c, &nr_tasks)) {
+	if (read_tasks(c, root, per_thread, &nr_tasks)) {
 		c->errors[ERR_SAMPLE]++;
 		return;
 	}
-	for (uint32_t p = 0; p < nr_pkgs; p++)
-		c->pkgs[p] = (struct vmsr_pkg_sample){ .package = p, .domains = c->info.domains };
-	ret = vmsr_sample(c->fd, c->pkgs, nr_pkgs, c->tasks, nr_tasks, NULL, &s.end_ns);
-	if (ret) {
-		c->errors[ERR_SAMPLE]++;
-		if (ret == -ENODEV) {	/* the module went away */
-			close_device(c);
-			set_status(c, DEVICE_MISSING, ret);
+	if (c->have_energy) {
+		for (uint32_t p = 0; p < nr_pkgs; p++)
+			c->pkgs[p] = (struct vmsr_pkg_sample){ .package = p,
+							       .domains = c->info.domains };
+		ret = vmsr_sample(c->fd, c->pkgs, nr_pkgs, NULL, 0, NULL, &s.end_ns);
+		if (ret) {
+			c->errors[ERR_SAMPLE]++;
+			if (ret == -ENODEV) {	/* the module went away */
+				close_device(c);
+				set_status(c, DEVICE_MISSING, ret);
+			}
+			return;
 		}
-		return;
+	} else {
+		/* CPU time only: no interval, so no energy, and every sample counts. */
+		memset(c->pkgs, 0, nr_pkgs * sizeof(*c->pkgs));
+		c->acct.has_prev = false;
 	}
 	s.pkgs = c->pkgs;
 	s.tasks = c->tasks;
@@ -223,8 +277,6 @@ static void sample(struct collector *c, const char *root)
 		s.busy = c->busy;
 	else
 		c->errors[ERR_PROC]++;
-	if (!nr_pkgs)	/* no energy: CPU time only, every sample counts */
-		c->acct.has_prev = false;
 	ret = account_sample(&c->acct, &s);
 	if (!ret)
 		c->samples++;
@@ -236,6 +288,7 @@ void collector_tick(struct collector *c)
 {
 	const char *root = c->cfg.proc_root ? c->cfg.proc_root : "/proc";
 	double boot = now_s(CLOCK_BOOTTIME);
+	bool per_thread;
 
 	pthread_mutex_lock(&c->lock);
 	open_device(c);
@@ -243,7 +296,8 @@ void collector_tick(struct collector *c)
 		     c->hz, c->cfg.retention_s))
 		c->errors[ERR_PROC]++;
 	c->errors[ERR_VM_IDENTITY] = c->vms.ids_incomplete;
-	for (uint32_t i = 0; i < c->vms.nr_vms; i++) {
+	per_thread = c->fd >= 0 && c->info.nr_packages > 1;
+	for (uint32_t i = 0; per_thread && i < c->vms.nr_vms; i++) {
 		struct vm *vm = &c->vms.vms[i];
 		int ret = vm->gone_at ? 0 : vm_scan_threads(vm, root);
 
@@ -252,7 +306,7 @@ void collector_tick(struct collector *c)
 			c->errors[ERR_PROC]++;
 	}
 	if (c->fd >= 0)
-		sample(c, root);
+		sample(c, root, per_thread);
 	pthread_mutex_unlock(&c->lock);
 }
 

@@ -33,7 +33,6 @@ enum collect_error {
 	ERR_DEVICE_OPEN,	/* opening or querying /dev/vmsr failed */
 	ERR_SAMPLE,		/* VMSR_IOC_SAMPLE failed */
 	ERR_PROC,		/* a /proc listing or read failed */
-	ERR_TASK_LIMIT,		/* more VM threads than one SAMPLE takes */
 	ERR_VM_IDENTITY,	/* a VM's command line could not be parsed */
 	NR_COLLECT_ERRORS,
 };

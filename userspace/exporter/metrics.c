@@ -24,7 +24,6 @@ static const char *const error_names[NR_COLLECT_ERRORS] = {
 	[ERR_DEVICE_OPEN] = "device_open",
 	[ERR_SAMPLE] = "sample",
 	[ERR_PROC] = "proc_read",
-	[ERR_TASK_LIMIT] = "task_limit",
 	[ERR_VM_IDENTITY] = "vm_cmdline",
 };
 
@@ -72,7 +71,7 @@ static void render_status(struct collector *c, struct expo *e)
 	expo_sample(e, c->samples, NULL);
 
 	expo_family(e, "vmsr_scrape_errors", EXPO_COUNTER, NULL,
-		    "Errors while collecting, by cause: device_open, sample, proc_read, task_limit (VM threads past the device's cap), vm_cmdline (a VM exported by pid because its command line could not be parsed).");
+		    "Errors while collecting, by cause: device_open, sample, proc_read, vm_cmdline (a VM exported by pid because its command line could not be parsed).");
 	for (int i = 0; i < NR_COLLECT_ERRORS; i++)
 		expo_sample(e, c->errors[i], "cause", error_names[i], NULL);
 }

@@ -81,20 +81,20 @@ ssize_t proc_read(const char *root, int pid, const char *name, char *buf, size_t
 	return len;
 }
 
-int proc_parse_starttime(const char *stat, size_t len, unsigned long long *starttime)
+int proc_stat_field(const char *stat, size_t len, int field, unsigned long long *value)
 {
 	const char *p = memrchr(stat, ')', len), *end = stat + len;
 	char tmp[24], *num_end;
-	int field = 2;
+	int at = 2;
 	size_t n;
 
-	if (!p)
+	if (!p || field < 3)
 		return -EINVAL;
 	/* After "pid (comm)", fields 3, 4, ... each follow one space. */
-	for (p++; p < end && field < 22; p++)
+	for (p++; p < end && at < field; p++)
 		if (*p == ' ')
-			field++;
-	if (field != 22)
+			at++;
+	if (at != field)
 		return -EINVAL;
 	for (n = 0; p + n < end && p[n] != ' ' && p[n] != '\n'; n++)
 		;
@@ -102,8 +102,26 @@ int proc_parse_starttime(const char *stat, size_t len, unsigned long long *start
 		return -EINVAL;
 	memcpy(tmp, p, n);
 	tmp[n] = '\0';
-	*starttime = strtoull(tmp, &num_end, 10);
+	*value = strtoull(tmp, &num_end, 10);
 	return *num_end ? -EINVAL : 0;
+}
+
+int proc_parse_starttime(const char *stat, size_t len, unsigned long long *starttime)
+{
+	return proc_stat_field(stat, len, 22, starttime);
+}
+
+int proc_parse_times(const char *stat, size_t len, unsigned long long *cpu_ticks,
+		     unsigned int *cpu)
+{
+	unsigned long long utime, stime, processor;
+
+	if (proc_stat_field(stat, len, 14, &utime) || proc_stat_field(stat, len, 15, &stime) ||
+	    proc_stat_field(stat, len, 39, &processor))
+		return -EINVAL;
+	*cpu_ticks = utime + stime;
+	*cpu = processor;
+	return 0;
 }
 
 int proc_parse_cpu_busy(const char *stat, uint64_t *busy, uint32_t nr_cpus)

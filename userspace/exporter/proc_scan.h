@@ -3,7 +3,7 @@
  * What the exporter reads from /proc, under a root that tests can point
  * at a tree of their own. Every file it reads is world-readable for every
  * process (see docs/exporter.md): /proc/PID/stat, /proc/PID/cmdline, the
- * /proc/PID/task directory, and /proc/stat.
+ * /proc/PID/task directory and /proc/PID/task/TID/stat, and /proc/stat.
  */
 #ifndef VMSR_EXPORTER_PROC_SCAN_H
 #define VMSR_EXPORTER_PROC_SCAN_H
@@ -22,11 +22,22 @@ int proc_list_ids(const char *path, int **ids, uint32_t *nr);
 ssize_t proc_read(const char *root, int pid, const char *name, char *buf, size_t size);
 
 /*
- * From the contents of /proc/PID/stat (@len bytes): the start time, field
- * 22, in clock ticks after boot. The command name, field 2, may contain
- * spaces and parentheses: fields are counted after its last ')'.
+ * Field @field (3 or more, numbered as in proc(5)) of the contents of a
+ * /proc/PID/stat (@len bytes), a number. The command name, field 2, may
+ * contain spaces and parentheses: fields are counted after its last ')'.
  */
+int proc_stat_field(const char *stat, size_t len, int field, unsigned long long *value);
+
+/* Field 22: the start time, in clock ticks after boot. */
 int proc_parse_starttime(const char *stat, size_t len, unsigned long long *starttime);
+
+/*
+ * Fields 14 and 15, utime + stime, in clock ticks, and field 39, the CPU
+ * it last ran on. For /proc/PID/stat the times are the whole process's,
+ * exited threads included; for /proc/PID/task/TID/stat, one thread's.
+ */
+int proc_parse_times(const char *stat, size_t len, unsigned long long *cpu_ticks,
+		     unsigned int *cpu);
 
 /*
  * From the contents of /proc/stat: the busy time of each CPU "cpuN" with

@@ -103,6 +103,8 @@ static int add_vm(struct vm_set *set, int pid, unsigned long long starttime,
 	 * previous one: all of its CPU time is new.
 	 */
 	vm->threads_scanned = new_since_last_scan;
+	vm->process.tid = pid;
+	vm->process.has_baseline = new_since_last_scan;
 	set->vms_found++;
 	if (id->problems)
 		set->ids_incomplete++;

@@ -36,6 +36,7 @@ struct vm {
 	unsigned long long starttime;	/* clock ticks after boot: (pid, starttime) is the key */
 	struct qemu_vm_id id;
 	char pid_label[12];
+	struct vm_thread process;	/* the whole process, as one */
 	bool threads_scanned;		/* its threads were listed at least once */
 	struct vm_thread *threads;	/* sorted by tid */
 	uint32_t nr_threads, cap_threads;
