@@ -5,7 +5,8 @@
 # JSON, and every query in it is valid PromQL: the queries, with Grafana's
 # variables replaced as Grafana would, become a rules file that
 # `promtool check rules` parses. That they return data is checked against a
-# live Prometheus in the exporter's VM (guest-test.sh).
+# live Prometheus in the exporter's VM (guest-test.sh). The Kepler
+# compatibility rules are checked too.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,5 +32,5 @@ jq -r '.. | objects | select(has("expr")) | .expr' "$dashboard" >"$work/exprs"
 		printf '        expr: %s\n' "$(jq -Rn --arg e "$expr" '$e')"
 	done <"$work/exprs"
 } >"$work/rules.yml"
-promtool check rules "$work/rules.yml"
+promtool check rules "$work/rules.yml" "$top/userspace/exporter/kepler-compat.rules.yml"
 echo "dashboard: $(wc -l <"$work/exprs") queries parse"

@@ -36,7 +36,7 @@ check() {
 
 # PromQL @1 through the HTTP API: one "labels value" line per series.
 query() {
-	curl -fsS --get --data-urlencode "query=$1" "$prom/api/v1/query" |
+	curl -m 10 -fsS --get --data-urlencode "query=$1" "$prom/api/v1/query" |
 		jq -r '.data.result[] | "\(.metric.name // "-") \(.value[1])"'
 }
 
@@ -65,20 +65,19 @@ unprivileged() {
 }
 
 device_ok() {
-	curl -fsS "$exporter" | grep -x 'vmsr_up 1' ||
-		{ curl -fsS "$exporter" | grep vmsr_device_status; journalctl -u prometheus-vmsr-exporter --no-pager | tail -5; return 1; }
+	curl -m 10 -fsS "$exporter" | grep -x 'vmsr_up 1'
 }
 
 vms_found() {
 	local m
-	m=$(curl -fsS "$exporter")
+	m=$(curl -m 10 -fsS "$exporter")
 	echo "$m" | grep -F "vmsr_vm_info{uuid=\"$busy_uuid\",name=\"busy,one\"" &&
 	echo "$m" | grep -F "vmsr_vm_info{uuid=\"$idle_uuid\",name=\"idle\""
 }
 
 openmetrics() {
 	local headers body
-	headers=$(curl -fsS -D - -o /tmp/om -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' "$exporter")
+	headers=$(curl -m 10 -fsS -D - -o /tmp/om -H 'Accept: application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' "$exporter")
 	body=$(cat /tmp/om)
 	echo "$headers" | grep -qi '^content-type: application/openmetrics-text; version=1.0.0' &&
 		[ "$(tail -n1 <<<"$body")" = "# EOF" ] &&
@@ -87,7 +86,7 @@ openmetrics() {
 
 promtool_clean() {
 	local out
-	curl -fsS "$exporter" >/tmp/scrape || return 1
+	curl -m 10 -fsS "$exporter" >/tmp/scrape || return 1
 	out=$(promtool check metrics </tmp/scrape 2>&1) || { echo "$out"; return 1; }
 	[ -z "$out" ] || { echo "$out"; return 1; }
 }
@@ -128,7 +127,7 @@ dashboard_queries() {
 		expr=${expr//\$__range/5m}
 		expr=${expr//\$instance/.*}
 		expr=${expr//\$vm/.*}
-		if ! curl -fsS --get --data-urlencode "query=$expr" "$prom/api/v1/query" |
+		if ! curl -m 10 -fsS --get --data-urlencode "query=$expr" "$prom/api/v1/query" |
 			jq -e '.status == "success" and (.data.result | length) > 0' >/dev/null; then
 			echo "no result: $expr"
 			ok=1
@@ -137,12 +136,28 @@ dashboard_queries() {
 	return $ok
 }
 
+early_diag() {
+	local pid
+	sleep 10
+	pid=$(systemctl show -p MainPID --value prometheus-vmsr-exporter)
+	{
+		echo "pid=$pid"
+		ls -l /dev/vmsr
+		timeout 15 curl -m 10 -sS -v -o /dev/null "$exporter"
+		grep -E '^(State|Uid|Groups)' "/proc/$pid/status"
+		for t in /proc/"$pid"/task/*; do echo "$t $(cat "$t/wchan") $(tr '\n' ' ' <"$t/stack")"; done
+		journalctl -b --no-pager -u prometheus-vmsr-exporter | tail -n 10
+	} 2>&1 | sed 's/^/# early: /' >&3
+}
+
 say "### begin exporter"
 "$lib/qemu-system-x86_64" 3600 95 -uuid "$busy_uuid" -name guest=busy,,one,debug-threads=on &
 "$lib/qemu-system-x86_64" 3600 0 -uuid "$idle_uuid" -name guest=idle &
 check exporter_service_active wait_for exporter 120 systemctl is-active prometheus-vmsr-exporter
-check runs_unprivileged_in_group_kvm unprivileged
+early_diag
+# Once it answers, systemd has long dropped its privileges.
 check device_ok_energy_present wait_for "vmsr_up 1" 60 device_ok
+check runs_unprivileged_in_group_kvm unprivileged
 check finds_both_vms_with_decoded_names wait_for "the VMs" 30 vms_found
 check openmetrics_by_content_negotiation openmetrics
 check promtool_check_metrics_clean promtool_clean
@@ -150,6 +165,12 @@ check prometheus_scrapes_it wait_for "40 scrapes" 240 enough_scrapes
 check busy_vm_rate_above_idle busy_above_idle
 check conservation_within_1pct conservation
 check dashboard_queries_return_data dashboard_queries
+# What the services said, for a failure's diagnosis.
+{
+	systemctl --no-pager status prometheus-vmsr-exporter prometheus
+	journalctl -b --no-pager -u prometheus-vmsr-exporter | tail -n 20
+	ls -l /dev/vmsr
+} 2>&1 | sed 's/^/# diag: /' >&3
 say "exporter: scrapes=$(scrapes) vm_busy_w=${busy_w:-?} vm_idle_w=${idle_w:-?} conservation_err_pct=${err_pct:-?} promtool=$(promtool_clean >/dev/null && echo clean || echo dirty)"
 say "### end exporter rc=0"
 say "### begin dmesg"
