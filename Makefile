@@ -28,11 +28,26 @@ VMSR_FLAVOUR ?=
 DKMS_SRC := /usr/src/vmsr-$(VERSION)
 DEB_OUT ?= $(CURDIR)/build/deb
 
-.PHONY: all modules userspace clean check lint demo install uninstall \
+.PHONY: all help modules userspace clean check lint demo bench install uninstall \
 	install-dkms-source dkms-install dkms-remove deb
-.PHONY: all modules userspace clean check lint demo bench
 
 all: modules userspace
+
+help:
+	@echo 'vmsr $(VERSION): make targets'
+	@echo '  all (default)     vmsr.ko against KDIR, and userspace'
+	@echo '  modules           vmsr.ko against KDIR (default: the running kernel)'
+	@echo '  userspace         libvmsr, vmsrstat and the tools, in userspace/build'
+	@echo '  demo              vmsrstat on a small workload (in a VM without /dev/vmsr)'
+	@echo '  check             every test; installs what it needs (root, Debian 12)'
+	@echo '  lint              checkpatch and sparse over the kernel code'
+	@echo '  bench             vmsr against QEMU'"'"'s method and clock_gettime (in a VM)'
+	@echo '  install           userspace and the DKMS source tree, under DESTDIR/PREFIX'
+	@echo '  uninstall         undoes install'
+	@echo '  dkms-install      dkms add, build and install for KVER'
+	@echo '  dkms-remove       dkms remove for every kernel, and the source tree'
+	@echo '  deb               the Debian packages, in DEB_OUT (default: build/deb)'
+	@echo '  clean             removes build output'
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) VMSR_FLAVOUR=$(VMSR_FLAVOUR) modules
@@ -87,16 +102,14 @@ dkms-remove:
 	dkms remove -m vmsr -v $(VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-# A copy of the tree (what git would track) with debian/changelog written
-# from VERSION, built with dpkg-buildpackage: the .debs land in DEB_OUT.
-SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+# A copy of the tree (what git would track), built with dpkg-buildpackage:
+# the .debs land in DEB_OUT. debian/changelog must name VERSION.
 deb:
 	rm -rf $(DEB_OUT)/vmsr-$(VERSION)
 	mkdir -p $(DEB_OUT)/vmsr-$(VERSION)
+	@dpkg-parsechangelog -S Version | grep -qxF '$(VERSION)' || \
+		{ echo 'debian/changelog does not name VERSION $(VERSION): add an entry (dch -v)' >&2; exit 1; }
 	rsync -a --exclude=.git --filter=':- .gitignore' ./ $(DEB_OUT)/vmsr-$(VERSION)/
-	printf 'vmsr (%s) unstable; urgency=medium\n\n  * Version %s, from the VERSION file.\n\n -- %s  %s\n' \
-		'$(VERSION)' '$(VERSION)' "$$(sed -n 's/^Maintainer: //p' debian/control)" \
-		"$$(date -u -R -d @$(SOURCE_DATE_EPOCH))" >$(DEB_OUT)/vmsr-$(VERSION)/debian/changelog
 	cd $(DEB_OUT)/vmsr-$(VERSION) && dpkg-buildpackage -us -uc
 # Always in the benchmark VM: Debian's kernel under TCG, as the table in README.
 bench:
