@@ -3,7 +3,8 @@
 #
 # make check: every test of the project, on a fresh Debian 12 machine too.
 #
-#   1. installs what is missing (deps.sh), checks the ABI layout, builds userspace
+#   1. installs what is missing (deps.sh), checks the ABI layout, builds userspace,
+#      runs its host unit tests under ASan and UBSan, and checks libvmsr's ABI
 #   2. builds the kernels it needs, cached under ~/.cache/vmsr by config
 #   3. builds every module flavour with W=1 against 5.10, 6.1, 6.12 and 7.2,
 #      and checks that none of them can write an MSR
@@ -68,9 +69,34 @@ need deps "$top/selftests/deps.sh"
 # Userspace, no kernel needed.
 step abi/layout-i386-equals-x86_64 "$top/selftests/abi-check.sh"
 step userspace/build make -s -C "$top/userspace" OUT="$out/userspace"
-# libvmsr's host unit tests print one PASS/FAIL line each.
-"$out/userspace/sampler_test" "$top/userspace/tests/data" | tee -a "$results" ||
-	record "FAIL libvmsr/sampler_test (exit status $?)"
+# libvmsr's and vmsrstat's host unit tests, under ASan and UBSan, with the
+# kselftest harness of the 7.2 tree; one line per test (TAP turned into
+# PASS/FAIL/SKIP libvmsr/FIXTURE.TEST). Then the ABI against its baseline.
+unit_tests() {
+	local t rc
+	for t in sampler_test account_test registry_test report_test vmsrstat_test; do
+		(cd "$top/userspace" && VMSR_TEST_DATA=tests/data \
+			VMSRSTAT="$out/userspace/san/vmsrstat-fake" \
+			VMSR_WORKLOAD="$out/userspace/san/workload" "$out/userspace/san/$t" 2>&1) |
+			awk '
+			/^ok .* # SKIP/ { sub(/^ok [0-9]+ /, ""); print "SKIP libvmsr/" $0; next }
+			/^ok / { print "PASS libvmsr/" $3; next }
+			/^not ok / { print "FAIL libvmsr/" $4; next }
+			/^# / && !/^# (Starting|PASSED|FAILED|Totals)|^# +(RUN|OK) / { print "  " $0 }' |
+			tee -a "$results"
+		rc=${PIPESTATUS[0]}
+		[ "$rc" = 0 ] || record "FAIL libvmsr/$t (exit status $rc)"
+	done
+}
+if ! ksrc=$("$vm/kernel-source.sh" 7.2); then
+	record "FAIL libvmsr/unit-tests (no kernel tree for kselftest_harness.h)"
+else
+	step userspace/unit-tests-build make -s -C "$top/userspace" OUT="$out/userspace" \
+		KSRC="$ksrc" tests
+	tail -n1 "$results" | grep -q '^PASS' && unit_tests
+fi
+step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
+step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
 step install/destdir-pkgconfig "$top/selftests/install-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR

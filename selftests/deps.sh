@@ -15,7 +15,8 @@ pkgs=(
 	dkms debhelper dh-dkms lintian pkg-config man-db
 	systemd udev util-linux
 	git ninja-build python3-venv libglib2.0-dev
-	libmicrohttpd-dev prometheus debootstrap
+	abigail-tools strace python3
+	libmicrohttpd-dev prometheus debootstrap jq curl
 )
 
 missing=()

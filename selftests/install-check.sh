@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make install into a temporary DESTDIR, with a non-default PREFIX: the
-# exact list of installed files, the library's exports against the
-# functions libvmsr.h declares, and installed_lib_test.c built with nothing
+# exact list of installed files, the library's exports (.so and .a) against
+# the functions libvmsr.h declares, and installed_lib_test.c built with nothing
 # but `pkg-config --cflags --libs vmsr` (shared, then --static) and run.
 # Then make uninstall, which must leave no file behind.
 set -euo pipefail
@@ -59,10 +59,13 @@ echo '#include <libvmsr.h>' |
 		-x c -c -o /dev/null -
 sed -n 's|^/\* [^ ]*/libvmsr\.h:[0-9]*:[A-Z]* \*/ [^(]*[ *]\([A-Za-z_0-9]*\) (.*|\1|p' \
 	"$work/decls" | sort >"$work/declared"
+# Exported from the .so (all under the version node LIBVMSR_0) and from the .a alike.
 nm -D --defined-only "$lib/libvmsr.so.$version" | awk '$2 == "T" { print $3 }' |
-	sort >"$work/exported"
+	sed 's/@@LIBVMSR_0$//' | sort >"$work/exported"
 [ -s "$work/declared" ]
 diff -u "$work/declared" "$work/exported"
+nm -g --defined-only "$lib/libvmsr.a" | awk 'NF == 3 { print $3 }' | sort >"$work/exported-static"
+diff -u "$work/declared" "$work/exported-static"
 echo "exported: $(paste -sd ' ' "$work/exported")"
 
 export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest

@@ -21,6 +21,8 @@
 
 #include <linux/vmsr.h>
 
+#include "workload.h"
+
 #define VMSR_DEV "/dev/vmsr"
 #define MSR_PKG_ENERGY_INTEL 0x611
 #define MSR_PKG_ENERGY_AMD 0xc001029b
@@ -32,12 +34,10 @@ static inline pid_t vmsr_gettid(void)
 	return syscall(SYS_gettid);
 }
 
+/* The clock and the busy loop are userspace/common/workload.h's, shared. */
 static inline uint64_t vmsr_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return workload_now_ns(CLOCK_MONOTONIC);
 }
 
 /*
@@ -215,15 +215,7 @@ static inline int vmsr_set_cpu_online(unsigned int cpu, int online)
 /* Burns CPU in the calling thread for about @ns of its own CPU time. */
 static inline void vmsr_burn(uint64_t ns)
 {
-	struct timespec ts;
-	uint64_t start, now;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	start = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	do {
-		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-		now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	} while (now - start < ns);
+	workload_burn_cpu(ns);
 }
 
 /*

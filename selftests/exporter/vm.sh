@@ -55,15 +55,17 @@ install -D -m 0644 "$top/userspace/modules-load.d/vmsr.conf" \
 # -name as more (idle) threads.
 lib=$root/usr/local/lib/vmsr-test
 mkdir -p "$lib"
-gcc -O2 -pthread -o "$lib/qemu-system-x86_64" "$top/userspace/demo/vmsr-burn.c"
+gcc -O2 -pthread -I"$top/userspace/common" -o "$lib/qemu-system-x86_64" "$top/userspace/demo/vmsr-burn.c"
 install -m 0755 "$here/guest-test.sh" "$lib/"
 install -m 0644 "$top/userspace/exporter/vmsr-dashboard.json" "$lib/"
 
-# Prometheus scrapes the exporter every second, and keeps an hour.
+# Prometheus scrapes the exporter every 2 s (TCG is slow: a scrape may take
+# more than one), and keeps an hour.
 cat >"$root/etc/prometheus/prometheus.yml" <<-EOT
 	global:
-	  scrape_interval: 1s
-	  evaluation_interval: 1s
+	  scrape_interval: 2s
+	  scrape_timeout: 2s
+	  evaluation_interval: 2s
 	scrape_configs:
 	  - job_name: vmsr
 	    static_configs:

@@ -9,13 +9,11 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "workload.h"
 
 uint64_t now_ns(clockid_t clk)
 {
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+	return workload_now_ns(clk);
 }
 
 void sleep_until(uint64_t mono_ns)

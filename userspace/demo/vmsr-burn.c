@@ -14,37 +14,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "workload.h"
+
 #define PERIOD_NS 10000000ULL
-
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static uint64_t deadline_ns;
 
 static void *burn(void *arg)
 {
 	unsigned int duty = (uintptr_t)arg;
-	uint64_t busy = PERIOD_NS * duty / 100;
 	char name[16];
 
 	snprintf(name, sizeof(name), "burn-%u%%", duty);
 	pthread_setname_np(pthread_self(), name);
-	while (now_ns(CLOCK_MONOTONIC) < deadline_ns) {
-		uint64_t start = now_ns(CLOCK_MONOTONIC);
-		struct timespec rest;
-
-		while (now_ns(CLOCK_MONOTONIC) - start < busy)
-			;
-		rest.tv_sec = 0;
-		rest.tv_nsec = PERIOD_NS - busy;
-		if (rest.tv_nsec)
-			nanosleep(&rest, NULL);
-	}
+	while (workload_now_ns(CLOCK_MONOTONIC) < deadline_ns)
+		workload_duty_period(PERIOD_NS, duty);
 	return NULL;
 }
 
@@ -58,7 +42,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vmsr-burn SECONDS DUTY... (up to 64 duty cycles, 0-100)\n");
 		return 2;
 	}
-	deadline_ns = now_ns(CLOCK_MONOTONIC) + (uint64_t)(secs * 1e9);
+	deadline_ns = workload_now_ns(CLOCK_MONOTONIC) + (uint64_t)(secs * 1e9);
 	for (i = 0; i < n; i++) {
 		unsigned long duty = strtoul(argv[i + 2], NULL, 10);
 

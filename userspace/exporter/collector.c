@@ -13,6 +13,8 @@
 #include "collector.h"
 #include "libvmsr.h"
 #include "proc_scan.h"
+#include "rapl_units.h"
+#include "task_scan.h"
 
 #define PROC_STAT_MAX	(1 << 20)
 
@@ -60,7 +62,7 @@ static void set_status(struct collector *c, enum device_status status, int err)
 			dev, strerror(-err));
 		break;
 	case DEVICE_NO_RAPL:
-		fprintf(stderr, "vmsr_exporter: %s: this host has no RAPL energy counters vmsr can read; VM CPU time is exported, energy is not\n",
+		fprintf(stderr, "vmsr_exporter: %s: this host has no RAPL energy counters vmsr can read; VMs are listed, without energy or CPU time\n",
 			dev);
 		break;
 	case DEVICE_ERROR:
@@ -79,14 +81,63 @@ static void close_device(struct collector *c)
 	c->fd = -1;
 	free(c->cpu_map);
 	c->cpu_map = NULL;
-	account_free(&c->acct);
+	if (c->have_energy) {
+		vmsr_account_fini(&c->core);
+		vmsr_registry_fini(&c->reg);
+		split_free(&c->split);
+	}
 	c->have_energy = false;
+	free(c->pkgs);
+	free(c->busy);
+	free(c->vm_joules);
+	free(c->energy);
+	free(c->scale);
+	free(c->online);
+	c->pkgs = NULL;
+	c->busy = NULL;
+	c->vm_joules = c->energy = c->scale = NULL;
+	c->online = NULL;
+}
+
+/* The attribution core over the device's host, and the arrays of a sample. */
+static int energy_init(struct collector *c)
+{
+	struct vmsr_host host = {
+		.info = c->info,
+		.cpu_map = c->cpu_map,
+		.cpu_model = vmsr_host_cpu_model(),
+	};
+	size_t n = (size_t)c->info.nr_packages * VMSR_NR_DOMAINS;
+	int ret;
+
+	ret = vmsr_account_init(&c->core, &host);
+	if (ret)
+		return ret;
+	/* Tasks come from /proc, not from SAMPLE: no device cap on their number. */
+	ret = vmsr_registry_init(&c->reg, UINT32_MAX);
+	if (!ret)
+		ret = split_init(&c->split, c->info.nr_packages, c->info.nr_cpus, c->cpu_map,
+				 c->hz);
+	if (ret) {
+		vmsr_account_fini(&c->core);
+		vmsr_registry_fini(&c->reg);
+		return ret;
+	}
+	c->have_energy = true;
+	c->pkgs = calloc(c->info.nr_packages, sizeof(*c->pkgs));
+	c->busy = calloc(c->info.nr_cpus, sizeof(*c->busy));
+	c->vm_joules = calloc(n, sizeof(double));
+	c->energy = calloc(n, sizeof(double));
+	c->scale = calloc(n, sizeof(double));
+	c->online = calloc(c->info.nr_packages, sizeof(*c->online));
+	if (!c->pkgs || !c->busy || !c->vm_joules || !c->energy || !c->scale || !c->online)
+		return -ENOMEM;
+	return 0;
 }
 
 /* Opens the device if it is not open; sets the status. */
 static void open_device(struct collector *c)
 {
-	uint32_t domains;
 	int fd, ret;
 
 	if (c->fd >= 0)
@@ -110,68 +161,111 @@ static void open_device(struct collector *c)
 	}
 	if (!ret && c->info.nr_packages > c->info.max_sample_pkgs)
 		ret = -E2BIG;
-	if (!ret)
-		ret = account_init(&c->acct, c->info.nr_packages, c->info.nr_cpus, c->cpu_map,
-				   vmsr_joules_per_step(&c->info), c->info.domains, c->hz);
-	if (!ret) {
-		struct vmsr_pkg_sample *pkgs = realloc(c->pkgs, (c->info.nr_packages + 1) *
-						       sizeof(*pkgs));
-		uint64_t *busy = realloc(c->busy, (c->info.nr_cpus + 1) * sizeof(*busy));
-
-		if (pkgs)
-			c->pkgs = pkgs;
-		if (busy)
-			c->busy = busy;
-		if (!pkgs || !busy)
-			ret = -ENOMEM;
-	}
 	if (ret) {
 		c->errors[ERR_DEVICE_OPEN]++;
 		close_device(c);
 		set_status(c, DEVICE_ERROR, ret);
 		return;
 	}
-	domains = c->info.domains;
-	c->have_energy = domains && c->info.power_unit_raw;
-	set_status(c, c->have_energy ? DEVICE_OK : DEVICE_NO_RAPL, 0);
+	if (!c->info.domains || !c->info.power_unit_raw) {
+		set_status(c, DEVICE_NO_RAPL, 0);
+		return;
+	}
+	ret = energy_init(c);
+	if (ret) {
+		c->errors[ERR_DEVICE_OPEN]++;
+		close_device(c);
+		set_status(c, DEVICE_ERROR, ret);
+		return;
+	}
+	set_status(c, DEVICE_OK, 0);
 }
 
-static bool grow_tasks(struct collector *c, uint32_t total)
+static int cmp_owner(const void *a, const void *b)
 {
-	struct vmsr_task_sample *tasks;
-	struct vm_thread **threads;
-	struct vm **owners;
+	const struct task_owner *x = a, *y = b;
 
-	if (total <= c->cap_tasks)
-		return true;
-	tasks = realloc(c->tasks, total * sizeof(*tasks));
-	if (tasks)
-		c->tasks = tasks;
-	threads = realloc(c->threads, total * sizeof(*threads));
-	if (threads)
-		c->threads = threads;
-	owners = realloc(c->owners, total * sizeof(*owners));
-	if (owners)
-		c->owners = owners;
-	if (!tasks || !threads || !owners)
-		return false;
-	c->cap_tasks = total;
-	return true;
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static int add_owner(struct collector *c, int tid, struct vm *vm)
+{
+	if (c->nr_owners == c->cap_owners) {
+		uint32_t cap = c->cap_owners ? 2 * c->cap_owners : 256;
+		struct task_owner *bigger = realloc(c->owners, cap * sizeof(*bigger));
+
+		if (!bigger)
+			return -ENOMEM;
+		c->owners = bigger;
+		c->cap_owners = cap;
+	}
+	c->owners[c->nr_owners++] = (struct task_owner){ .tid = tid, .vm = vm };
+	return 0;
+}
+
+static struct vm *owner_of(const struct collector *c, int tid)
+{
+	struct task_owner key = { .tid = tid }, *o;
+
+	o = bsearch(&key, c->owners, c->nr_owners, sizeof(key), cmp_owner);
+	return o ? o->vm : NULL;
 }
 
 /*
- * One task's CPU time and CPU from @root/@path's stat; result -ESRCH if it
- * is gone.
+ * What the registry follows: on a host with one package, each running VM
+ * process as one task (its pid), whose /proc/PID/stat times include every
+ * thread's, exited ones too; with more packages, each thread, from the
+ * core's task scanner, to know which package it ran on.
  */
-static void read_task(struct collector *c, const char *root, int pid, const char *path,
+static int list_tasks(struct collector *c, bool per_thread)
+{
+	c->nr_owners = 0;
+	for (uint32_t i = 0; i < c->vms.nr_vms; i++) {
+		struct vm *vm = &c->vms.vms[i];
+		uint32_t nr;
+		int *tids, ret;
+
+		if (vm->gone_at)
+			continue;
+		if (!per_thread) {
+			if (add_owner(c, vm->pid, vm))
+				return -ENOMEM;
+			continue;
+		}
+		ret = vmsr_task_scan(vm->pid, &tids, &nr);
+		if (ret == -ENOENT)	/* exited: the next scan finds it gone */
+			continue;
+		if (ret)
+			return ret;
+		for (uint32_t t = 0; t < nr && !ret; t++)
+			ret = add_owner(c, tids[t], vm);
+		free(tids);
+		if (ret)
+			return ret;
+	}
+	qsort(c->owners, c->nr_owners, sizeof(*c->owners), cmp_owner);
+	return 0;
+}
+
+/*
+ * A task's CPU time and last CPU, from /proc, which any user may read: the
+ * device gives task times only to the same uid or CAP_SYS_PTRACE. Result
+ * -ESRCH if it is gone.
+ */
+static void read_task(struct collector *c, const char *root, bool per_thread,
 		      struct vmsr_task_sample *ts)
 {
+	struct vm *vm = owner_of(c, ts->tid);
 	unsigned long long ticks;
+	char stat[1024], path[64];
 	unsigned int cpu;
-	char stat[1024];
-	ssize_t len;
+	ssize_t len = -ESRCH;
 
-	len = proc_read(root, pid, path, stat, sizeof(stat) - 1);
+	if (vm) {
+		if (per_thread)
+			snprintf(path, sizeof(path), "task/%d/stat", ts->tid);
+		len = proc_read(root, vm->pid, per_thread ? path : "stat", stat, sizeof(stat) - 1);
+	}
 	if (len <= 0 || proc_parse_times(stat, len, &ticks, &cpu)) {
 		ts->result = -ESRCH;
 		return;
@@ -181,43 +275,35 @@ static void read_task(struct collector *c, const char *root, int pid, const char
 	ts->cpu_ns = ticks * (1000000000ULL / c->hz);
 }
 
-/*
- * Every running VM's CPU time, from /proc, which any user may read: the
- * device gives task times only for the caller's own uid (or with
- * CAP_SYS_PTRACE). A host with one package needs the process's total only;
- * with more, each thread's, to know which package it ran on.
- */
-static int read_tasks(struct collector *c, const char *root, bool per_thread, uint32_t *nr)
+static int read_tasks(struct collector *c, const char *root, bool per_thread)
 {
-	uint32_t n = 0, total = 0;
-	char path[64];
+	int *tids, ret;
 
-	for (uint32_t i = 0; i < c->vms.nr_vms; i++)
-		if (!c->vms.vms[i].gone_at)
-			total += per_thread ? c->vms.vms[i].nr_threads : 1;
-	if (!grow_tasks(c, total))
+	ret = list_tasks(c, per_thread);
+	if (ret)
+		return ret;
+	tids = malloc((c->nr_owners ? c->nr_owners : 1) * sizeof(*tids));
+	if (!tids)
 		return -ENOMEM;
-	for (uint32_t i = 0; i < c->vms.nr_vms; i++) {
-		struct vm *vm = &c->vms.vms[i];
-		uint32_t nr_threads = per_thread ? vm->nr_threads : 1;
+	for (uint32_t i = 0; i < c->nr_owners; i++)
+		tids[i] = c->owners[i].tid;
+	ret = vmsr_registry_sync(&c->reg, tids, c->nr_owners);
+	free(tids);
+	if (ret < 0)
+		return ret;
+	if (c->reg.nr > c->cap_tasks) {
+		struct vmsr_task_sample *tasks = realloc(c->tasks, c->reg.nr * sizeof(*tasks));
 
-		for (uint32_t t = 0; t < nr_threads && !vm->gone_at; t++) {
-			struct vmsr_task_sample *ts = &c->tasks[n];
-
-			memset(ts, 0, sizeof(*ts));
-			c->threads[n] = per_thread ? &vm->threads[t] : &vm->process;
-			c->owners[n] = vm;
-			ts->tid = c->threads[n]->tid;
-			if (per_thread) {
-				snprintf(path, sizeof(path), "task/%d/stat", ts->tid);
-				read_task(c, root, vm->pid, path, ts);
-			} else {
-				read_task(c, root, vm->pid, "stat", ts);
-			}
-			n++;
-		}
+		if (!tasks)
+			return -ENOMEM;
+		c->tasks = tasks;
+		c->cap_tasks = c->reg.nr;
 	}
-	*nr = n;
+	for (uint32_t i = 0; i < c->reg.nr; i++) {
+		memset(&c->tasks[i], 0, sizeof(c->tasks[i]));
+		c->tasks[i].tid = c->reg.threads[i].tid;
+		read_task(c, root, per_thread, &c->tasks[i]);
+	}
 	return 0;
 }
 
@@ -239,56 +325,89 @@ static bool read_cpu_busy(struct collector *c, const char *root)
 	return !proc_parse_cpu_busy(buf, c->busy, c->info.nr_cpus);
 }
 
+/* After a step of the core: its charges into the VMs, the split into the totals. */
+static void distribute(struct collector *c, bool have_busy)
+{
+	uint32_t nr_pkgs = c->info.nr_packages;
+	size_t n = (size_t)nr_pkgs * VMSR_NR_DOMAINS;
+	struct split_step step = {
+		.energy = c->energy, .vms = c->vm_joules, .online_cpus = c->online,
+		.busy = have_busy ? c->busy : NULL, .interval_ns = c->core.interval_ns,
+		.scale = c->scale,
+	};
+
+	memset(c->vm_joules, 0, n * sizeof(double));
+	for (uint32_t p = 0; p < nr_pkgs; p++) {
+		c->online[p] = c->core.pkgs[p].online_cpus;
+		for (int d = 0; d < VMSR_NR_DOMAINS; d++) {
+			c->energy[p * VMSR_NR_DOMAINS + d] = c->core.pkgs[p].joules[d];
+			c->scale[p * VMSR_NR_DOMAINS + d] = 1;
+		}
+	}
+	for (uint32_t i = 0; i < c->reg.nr; i++) {
+		const struct vmsr_thread *t = &c->reg.threads[i];
+
+		if (t->package < nr_pkgs)
+			for (int d = 0; d < VMSR_NR_DOMAINS; d++)
+				c->vm_joules[t->package * VMSR_NR_DOMAINS + d] += t->step_joules[d];
+	}
+	split_add(&c->split, &step);
+	for (uint32_t i = 0; i < c->reg.nr; i++) {
+		const struct vmsr_thread *t = &c->reg.threads[i];
+		struct vm *vm = owner_of(c, t->tid);
+
+		if (!vm)
+			continue;
+		vm->cpu_seconds += t->step_cpu_ns / 1e9;
+		if (t->package < nr_pkgs)
+			for (int d = 0; d < VMSR_NR_DOMAINS; d++)
+				vm->joules[d] += t->step_joules[d] *
+						 c->scale[t->package * VMSR_NR_DOMAINS + d];
+	}
+}
+
 static void sample(struct collector *c, const char *root, bool per_thread)
 {
-	struct account_sample s = { 0 };
-	uint32_t nr_pkgs = c->info.nr_packages;
-	uint32_t nr_tasks = 0;
+	struct vmsr_snapshot snap = { 0 };
+	bool have_busy;
 	int ret;
 
-	if (read_tasks(c, root, per_thread, &nr_tasks)) {
-		c->errors[ERR_SAMPLE]++;
+	if (read_tasks(c, root, per_thread)) {
+		c->errors[ERR_PROC]++;
 		return;
 	}
-	if (c->have_energy) {
-		for (uint32_t p = 0; p < nr_pkgs; p++)
-			c->pkgs[p] = (struct vmsr_pkg_sample){ .package = p,
-							       .domains = c->info.domains };
-		ret = vmsr_sample(c->fd, c->pkgs, nr_pkgs, NULL, 0, NULL, &s.end_ns);
-		if (ret) {
-			c->errors[ERR_SAMPLE]++;
-			if (ret == -ENODEV) {	/* the module went away */
-				close_device(c);
-				set_status(c, DEVICE_MISSING, ret);
-			}
-			return;
-		}
-	} else {
-		/* CPU time only: no interval, so no energy, and every sample counts. */
-		memset(c->pkgs, 0, nr_pkgs * sizeof(*c->pkgs));
-		c->acct.has_prev = false;
-	}
-	s.pkgs = c->pkgs;
-	s.tasks = c->tasks;
-	s.threads = c->threads;
-	s.owners = c->owners;
-	s.nr_tasks = nr_tasks;
-	if (read_cpu_busy(c, root))
-		s.busy = c->busy;
-	else
-		c->errors[ERR_PROC]++;
-	ret = account_sample(&c->acct, &s);
-	if (!ret)
-		c->samples++;
-	else if (ret != -EAGAIN)
+	snap.pkgs = c->pkgs;
+	snap.nr_pkgs = c->info.nr_packages;
+	snap.tasks = c->tasks;
+	snap.nr_tasks = c->reg.nr;
+	vmsr_account_prepare(&c->core, c->pkgs);
+	ret = vmsr_sample(c->fd, c->pkgs, snap.nr_pkgs, NULL, 0, &snap.start_ns, &snap.end_ns);
+	if (ret) {
 		c->errors[ERR_SAMPLE]++;
+		if (ret == -ENODEV) {	/* the module went away */
+			close_device(c);
+			set_status(c, DEVICE_MISSING, ret);
+		}
+		return;
+	}
+	have_busy = read_cpu_busy(c, root);
+	if (!have_busy)
+		c->errors[ERR_PROC]++;
+	ret = vmsr_account_step(&c->core, &c->reg, &snap);
+	if (ret) {
+		if (ret != -EAGAIN)
+			c->errors[ERR_SAMPLE]++;
+		return;
+	}
+	distribute(c, have_busy);
+	vmsr_registry_reap(&c->reg);
+	c->samples++;
 }
 
 void collector_tick(struct collector *c)
 {
 	const char *root = c->cfg.proc_root ? c->cfg.proc_root : "/proc";
 	double boot = now_s(CLOCK_BOOTTIME);
-	bool per_thread;
 
 	pthread_mutex_lock(&c->lock);
 	open_device(c);
@@ -296,17 +415,8 @@ void collector_tick(struct collector *c)
 		     c->hz, c->cfg.retention_s))
 		c->errors[ERR_PROC]++;
 	c->errors[ERR_VM_IDENTITY] = c->vms.ids_incomplete;
-	per_thread = c->fd >= 0 && c->info.nr_packages > 1;
-	for (uint32_t i = 0; per_thread && i < c->vms.nr_vms; i++) {
-		struct vm *vm = &c->vms.vms[i];
-		int ret = vm->gone_at ? 0 : vm_scan_threads(vm, root);
-
-		/* A VM that exited since the scan is found gone by the next one. */
-		if (ret && ret != -ENOENT)
-			c->errors[ERR_PROC]++;
-	}
-	if (c->fd >= 0)
-		sample(c, root, per_thread);
+	if (c->have_energy)
+		sample(c, root, c->info.nr_packages > 1);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -373,11 +483,8 @@ void collector_stop(struct collector *c)
 	}
 	close_device(c);
 	vms_free(&c->vms);
-	free(c->pkgs);
 	free(c->tasks);
-	free(c->threads);
 	free(c->owners);
-	free(c->busy);
 	pthread_cond_destroy(&c->wake);
 	pthread_mutex_destroy(&c->lock);
 }

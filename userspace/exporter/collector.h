@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "energy_split.h"
 #include "expo.h"
+#include "registry.h"
 #include "vms.h"
 
 /* What the device looks like; each state is logged once, with its fix. */
@@ -35,6 +37,12 @@ enum collect_error {
 	ERR_PROC,		/* a /proc listing or read failed */
 	ERR_VM_IDENTITY,	/* a VM's command line could not be parsed */
 	NR_COLLECT_ERRORS,
+};
+
+/* Which VM a task of the registry belongs to, for this sample. */
+struct task_owner {
+	int tid;
+	struct vm *vm;
 };
 
 struct collector_config {
@@ -59,20 +67,27 @@ struct collector {
 	struct vmsr_info info;
 	uint32_t *cpu_map;
 	bool have_energy;
-	struct account acct;
+
+	/* the attribution core (lib/account.h), and the split on top of it */
+	struct vmsr_account core;
+	struct vmsr_registry reg;	/* VM threads, or VM processes as one */
+	struct energy_split split;
 
 	struct vm_set vms;
 	uint64_t samples;
 	uint64_t errors[NR_COLLECT_ERRORS];
 
-	/* the SAMPLE call's arrays, reused */
+	/* one sample's arrays, reused */
 	struct vmsr_pkg_sample *pkgs;
-	struct vmsr_task_sample *tasks;
-	struct vm_thread **threads;
-	struct vm **owners;
+	struct vmsr_task_sample *tasks;	/* parallel to reg.threads */
 	uint32_t cap_tasks;
+	struct task_owner *owners;	/* sorted by tid */
+	uint32_t nr_owners, cap_owners;
 	uint64_t *busy;
+	double *vm_joules, *energy, *scale;	/* [package * VMSR_NR_DOMAINS + domain] */
+	uint32_t *online;
 };
+
 
 /* Starts the sampling thread. Returns 0 or -errno. */
 int collector_start(struct collector *c, const struct collector_config *cfg);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * Host unit tests of the exporter's parsers, formatters and accounting,
- * with the kernel's kselftest harness (make KSRC=... exporter_test).
+ * Host unit tests of the exporter's parsers, formatters and energy split,
+ * with the kernel's kselftest harness (make KSRC=... exporter-test). The
+ * attribution core under the split has its own tests (tests/account_test.c).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,7 +17,7 @@
 
 #include "kselftest_harness.h"
 
-#include "account.h"
+#include "energy_split.h"
 #include "expo.h"
 #include "http.h"
 #include "proc_scan.h"
@@ -176,6 +177,21 @@ TEST(starttime_after_a_hostile_command_name)
 	EXPECT_EQ(-EINVAL, proc_parse_starttime("42 (x) S 1 2", 12, &t));
 }
 
+TEST(task_times_from_stat)
+{
+	/* Fields 14, 15 (utime, stime) and 39 (processor). */
+	static const char stat[] =
+		"7 (qemu-system-x86) S 1 7 7 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 1234 "
+		"1000 10 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 3 0 0 0 0 0";
+	unsigned long long ticks;
+	unsigned int cpu;
+
+	ASSERT_EQ(0, proc_parse_times(stat, strlen(stat), &ticks, &cpu));
+	EXPECT_EQ(300ULL, ticks);
+	EXPECT_EQ(3U, cpu);
+	EXPECT_EQ(-EINVAL, proc_parse_times("7 (x) S 1 2 3", 13, &ticks, &cpu));
+}
+
 TEST(cpu_busy_from_proc_stat)
 {
 	static const char stat[] =
@@ -292,149 +308,101 @@ TEST(listen_addresses)
 	EXPECT_EQ(-EINVAL, http_parse_listen_address("1.2.3.4:-1", &a, &len));
 }
 
-/* ---- accounting ---- */
+/* ---- the split of a package's energy ---- */
 
-/*
- * Two packages of two CPUs; VM A has a thread on each package, VM B one on
- * package 1. Energy unit 2^-14 J; package 0's counter wraps.
- */
-FIXTURE(acct)
+/* Two packages of two CPUs, 100 clock ticks per second; one step of 1 s. */
+FIXTURE(split)
 {
-	struct account a;
+	struct energy_split s;
 	uint32_t cpu_map[4];
-	struct vm vms[2];
-	struct vm_thread threads[3];
-	struct vm_thread *tp[3];
-	struct vm *owners[3];
-	struct vmsr_pkg_sample pkgs[2];
-	struct vmsr_task_sample tasks[3];
+	double energy[2 * VMSR_NR_DOMAINS], vms[2 * VMSR_NR_DOMAINS], scale[2 * VMSR_NR_DOMAINS];
+	uint32_t online[2];
 	uint64_t busy[4];
-	struct account_sample s;
+	struct split_step step;
 };
 
-FIXTURE_SETUP(acct)
+FIXTURE_SETUP(split)
 {
 	static const uint32_t map[] = { 0, 0, 1, 1 };
-	uint32_t domains = VMSR_DOMAIN_BIT(VMSR_DOMAIN_PKG) | VMSR_DOMAIN_BIT(VMSR_DOMAIN_DRAM);
 
 	memcpy(self->cpu_map, map, sizeof(map));
-	ASSERT_EQ(0, account_init(&self->a, 2, 4, self->cpu_map, 1.0 / 16384, domains, 100));
+	ASSERT_EQ(0, split_init(&self->s, 2, 4, self->cpu_map, 100));
+	memset(self->energy, 0, sizeof(self->energy));
 	memset(self->vms, 0, sizeof(self->vms));
-	memset(self->threads, 0, sizeof(self->threads));
-	for (int i = 0; i < 3; i++) {
-		self->threads[i].tid = 100 + i;
-		self->tp[i] = &self->threads[i];
-		self->tasks[i] = (struct vmsr_task_sample){ .tid = 100 + i, .package = i ? 1 : 0 };
-	}
-	self->owners[0] = self->owners[1] = &self->vms[0];
-	self->owners[2] = &self->vms[1];
-	memset(self->pkgs, 0, sizeof(self->pkgs));
 	memset(self->busy, 0, sizeof(self->busy));
-	self->pkgs[0].energy[0] = 0xffffffffu - 16384;	/* wraps in the first second */
-	self->s = (struct account_sample){
-		.pkgs = self->pkgs, .tasks = self->tasks, .threads = self->tp,
-		.owners = self->owners, .nr_tasks = 3, .busy = self->busy,
+	self->online[0] = self->online[1] = 2;
+	self->step = (struct split_step){
+		.energy = self->energy, .vms = self->vms, .online_cpus = self->online,
+		.busy = self->busy, .interval_ns = 0, .scale = self->scale,
 	};
+	split_add(&self->s, &self->step);	/* the baseline of /proc/stat */
+	self->step.interval_ns = 1000000000ULL;
 }
 
-FIXTURE_TEARDOWN(acct)
+FIXTURE_TEARDOWN(split)
 {
-	account_free(&self->a);
+	split_free(&self->s);
 }
 
-/* Advances by one second: each package draws @watts, tasks run @cpu_ms more, CPUs are @busy_pct busy. */
-static void advance(FIXTURE_DATA(acct) *self, double watts, const int *cpu_ms, int busy_pct)
+/* One second: package @p drew @joules, its VMs were charged @vm_joules, its CPUs @busy_pct busy. */
+static void step_pkg(FIXTURE_DATA(split) *self, int p, double joules, double vm_joules,
+		     int busy_pct)
 {
-	self->s.end_ns += 1000000000ULL;
-	for (int p = 0; p < 2; p++) {
-		self->pkgs[p].read_ns = self->s.end_ns;
-		for (int d = 0; d < 2; d++)
-			self->pkgs[p].energy[d] += (uint32_t)(watts * 16384);
-	}
-	for (int i = 0; i < 3; i++)
-		self->tasks[i].cpu_ns += cpu_ms[i] * 1000000ULL;
-	for (int c = 0; c < 4; c++)
-		self->busy[c] += busy_pct;	/* ticks of 10 ms: 100 per second */
+	self->energy[p * VMSR_NR_DOMAINS + VMSR_DOMAIN_PKG] = joules;
+	self->vms[p * VMSR_NR_DOMAINS + VMSR_DOMAIN_PKG] = vm_joules;
+	self->busy[2 * p] += busy_pct;
+	self->busy[2 * p + 1] += busy_pct;
 }
 
-static double sum_vms(FIXTURE_DATA(acct) *self, int d)
+static double conservation_error(const struct pkg_totals *t, int d)
 {
-	return self->vms[0].joules[d] + self->vms[1].joules[d];
+	return fabs(t->vms[d] + t->other[d] + t->idle[d] - t->energy[d]);
 }
 
-TEST_F(acct, package_energy_is_wrap_corrected_and_conserved)
+TEST_F(split, vms_other_idle_add_up_to_the_package)
 {
-	static const int cpu_ms[] = { 500, 1000, 250 };
-
-	self->pkgs[0].read_ns = self->pkgs[1].read_ns = 1;
-	ASSERT_EQ(0, account_sample(&self->a, &self->s));	/* baseline */
 	for (int i = 0; i < 10; i++) {
-		advance(self, 20, cpu_ms, 90);
-		ASSERT_EQ(0, account_sample(&self->a, &self->s));
+		step_pkg(self, 0, 20, 5, 90);
+		step_pkg(self, 1, 10, 0, 0);
+		split_add(&self->s, &self->step);
+		EXPECT_EQ(1, self->scale[0]);
 	}
-	for (int p = 0; p < 2; p++) {
-		const struct pkg_totals *t = &self->a.totals[p];
-
-		EXPECT_LT(fabs(t->energy[0] - 200), 1e-6);	/* the wrap lost nothing */
-		for (int d = 0; d < 2; d++)
-			EXPECT_LT(fabs(t->vms[d] + t->other[d] + t->idle[d] - t->energy[d]), 1e-9);
-	}
-	/* Package 0: 500 ms of 2 CPU-seconds; package 1: 1250 ms. */
-	EXPECT_LT(fabs(self->a.totals[0].vms[0] - 200 * 0.25), 1e-6);
-	EXPECT_LT(fabs(self->a.totals[1].vms[0] - 200 * 0.625), 1e-6);
-	EXPECT_LT(fabs(self->vms[0].joules[0] - (200 * 0.25 + 200 * 0.5)), 1e-6);
-	EXPECT_LT(fabs(self->vms[1].joules[0] - 200 * 0.125), 1e-6);
-	EXPECT_LT(fabs(sum_vms(self, 0) - self->a.totals[0].vms[0] - self->a.totals[1].vms[0]),
-		  1e-9);
-	/* 90% busy: other = 0.9 dE - VMs, idle = 0.1 dE. */
-	EXPECT_LT(fabs(self->a.totals[0].idle[0] - 20), 1e-6);
-	EXPECT_LT(fabs(self->vms[0].cpu_seconds - 15), 1e-9);
-}
-
-TEST_F(acct, vms_never_get_more_than_the_package)
-{
-	/* More CPU time than 2 CPUs have in a second: stale times catching up. */
-	static const int cpu_ms[] = { 0, 1500, 1500 };
-
-	self->pkgs[0].read_ns = self->pkgs[1].read_ns = 1;
-	ASSERT_EQ(0, account_sample(&self->a, &self->s));
-	advance(self, 10, cpu_ms, 100);
-	ASSERT_EQ(0, account_sample(&self->a, &self->s));
-	EXPECT_LT(fabs(self->a.totals[1].vms[0] - 10), 1e-6);
-	EXPECT_LT(fabs(self->vms[0].joules[0] - 5), 1e-6);
-	EXPECT_LT(fabs(self->vms[1].joules[0] - 5), 1e-6);
-	EXPECT_EQ(0, self->a.totals[1].other[0]);
-	EXPECT_LT(fabs(self->a.totals[1].idle[0]), 1e-9);
-}
-
-TEST_F(acct, counters_not_refreshed_change_nothing)
-{
-	static const int cpu_ms[] = { 10, 10, 10 };
-
-	self->pkgs[0].read_ns = self->pkgs[1].read_ns = 1;
-	ASSERT_EQ(0, account_sample(&self->a, &self->s));
-	advance(self, 10, cpu_ms, 50);
-	self->pkgs[1].read_ns = 1;
-	EXPECT_EQ(-EAGAIN, account_sample(&self->a, &self->s));
-	EXPECT_EQ(0, self->vms[0].cpu_seconds);
-}
-
-TEST_F(acct, exited_threads_and_reused_tids_do_not_underflow)
-{
-	static const int cpu_ms[] = { 100, 100, 100 };
-
-	self->pkgs[0].read_ns = self->pkgs[1].read_ns = 1;
-	self->tasks[2].cpu_ns = 5000000000ULL;
-	ASSERT_EQ(0, account_sample(&self->a, &self->s));
-	advance(self, 10, cpu_ms, 50);
-	self->tasks[0].result = -ESRCH;
-	self->tasks[2].cpu_ns = 1000000;	/* a younger thread under the same TID */
-	ASSERT_EQ(0, account_sample(&self->a, &self->s));
-	EXPECT_EQ(0, self->vms[1].joules[0]);
-	EXPECT_LT(fabs(self->vms[0].cpu_seconds - 0.1), 1e-9);
+	/* 90 % busy: other = 0.9 * 20 - 5 = 13, idle = 0.1 * 20 = 2, per second. */
+	EXPECT_LT(fabs(self->s.totals[0].vms[0] - 50), 1e-9);
+	EXPECT_LT(fabs(self->s.totals[0].other[0] - 130), 1e-9);
+	EXPECT_LT(fabs(self->s.totals[0].idle[0] - 20), 1e-9);
+	EXPECT_LT(fabs(self->s.totals[1].idle[0] - 100), 1e-9);
 	for (int p = 0; p < 2; p++)
-		EXPECT_LT(fabs(self->a.totals[p].vms[0] + self->a.totals[p].other[0] +
-			       self->a.totals[p].idle[0] - self->a.totals[p].energy[0]), 1e-9);
+		EXPECT_LT(conservation_error(&self->s.totals[p], 0), 1e-9);
+}
+
+TEST_F(split, vms_never_get_more_than_the_package)
+{
+	/* Stale CPU times catching up: the VMs were charged 12 J of 10. */
+	step_pkg(self, 1, 10, 12, 100);
+	split_add(&self->s, &self->step);
+	EXPECT_LT(fabs(self->scale[1 * VMSR_NR_DOMAINS] - 10.0 / 12), 1e-12);
+	EXPECT_LT(fabs(self->s.totals[1].vms[0] - 10), 1e-9);
+	EXPECT_EQ(0, self->s.totals[1].other[0]);
+	EXPECT_LT(fabs(self->s.totals[1].idle[0]), 1e-9);
+}
+
+TEST_F(split, vms_busier_than_proc_stat_leave_no_negative_other)
+{
+	step_pkg(self, 0, 10, 6, 50);	/* VMs 6 J, busy share only 5 J */
+	split_add(&self->s, &self->step);
+	EXPECT_EQ(0, self->s.totals[0].other[0]);
+	EXPECT_LT(fabs(self->s.totals[0].idle[0] - 4), 1e-9);
+	EXPECT_LT(conservation_error(&self->s.totals[0], 0), 1e-9);
+}
+
+TEST_F(split, without_proc_stat_the_rest_is_idle)
+{
+	self->step.busy = NULL;
+	step_pkg(self, 0, 10, 3, 100);
+	split_add(&self->s, &self->step);
+	EXPECT_EQ(0, self->s.totals[0].other[0]);
+	EXPECT_LT(fabs(self->s.totals[0].idle[0] - 7), 1e-9);
 }
 
 /* ---- finding VMs in a /proc of our own ---- */
@@ -522,9 +490,6 @@ TEST_F(fakeproc, finds_vms_keeps_the_gone_for_the_retention_time)
 	EXPECT_EQ(200, vm->pid);
 	EXPECT_STREQ("a,b", vm->id.name);
 	EXPECT_STREQ("0e3ab4b5-7f4e-4b4f-9a48-5c1d7d2e6b0a", vm->id.uuid);
-	ASSERT_EQ(0, vm_scan_threads(&self->set.vms[0], self->root));
-	EXPECT_EQ(8, self->set.vms[0].nr_threads);
-	EXPECT_FALSE(self->set.vms[0].threads[0].has_baseline);	/* there before us */
 	EXPECT_EQ(300, self->set.vms[1].pid);
 	EXPECT_STREQ("300", self->set.vms[1].pid_label);
 	EXPECT_EQ(QEMU_ID_NO_CMDLINE, self->set.vms[1].id.problems);
@@ -552,9 +517,6 @@ TEST_F(fakeproc, a_young_process_that_executes_qemu_is_found)
 	ASSERT_EQ(0, vms_scan(&self->set, self->root, 11, 100100, 100, 60));
 	ASSERT_EQ(1, self->set.nr_vms);
 	EXPECT_STREQ("late", self->set.vms[0].id.name);
-	/* Started after the first scan: its threads' whole CPU time counts. */
-	ASSERT_EQ(0, vm_scan_threads(&self->set.vms[0], self->root));
-	EXPECT_TRUE(self->set.vms[0].threads[0].has_baseline);
 }
 
 TEST_F(fakeproc, an_old_process_is_not_read_again)

@@ -89,14 +89,14 @@ static void render_packages(struct collector *c, struct expo *e)
 		snprintf(pkg, sizeof(pkg), "%u", p);
 		for (int d = 0; d < VMSR_NR_DOMAINS; d++)
 			if (has_domain(c, d))
-				expo_sample(e, c->acct.totals[p].energy[d], "package", pkg, "domain",
+				expo_sample(e, c->split.totals[p].energy[d], "package", pkg, "domain",
 					    domain_names[d], NULL);
 	}
 
 	expo_family(e, "vmsr_package_consumer_energy_joules", EXPO_COUNTER, "joules",
 		    "The package energy split by consumer: vms (the VMs' CPU time share), other (other processes' and the kernel's busy time), idle (the rest); the three add up to vmsr_package_energy_joules_total.");
 	for (uint32_t p = 0; p < c->info.nr_packages; p++) {
-		const struct pkg_totals *t = &c->acct.totals[p];
+		const struct pkg_totals *t = &c->split.totals[p];
 		const double *by[] = { t->vms, t->other, t->idle };
 
 		snprintf(pkg, sizeof(pkg), "%u", p);

@@ -79,7 +79,7 @@ static bool classify(const char *root, int pid, const char *stat, size_t stat_le
 }
 
 static int add_vm(struct vm_set *set, int pid, unsigned long long starttime,
-		  const struct qemu_vm_id *id, bool new_since_last_scan)
+		  const struct qemu_vm_id *id)
 {
 	struct vm *vm;
 
@@ -98,23 +98,10 @@ static int add_vm(struct vm_set *set, int pid, unsigned long long starttime,
 	vm->starttime = starttime;
 	vm->id = *id;
 	snprintf(vm->pid_label, sizeof(vm->pid_label), "%d", pid);
-	/*
-	 * Found by a later scan, it started (or executed QEMU) since the
-	 * previous one: all of its CPU time is new.
-	 */
-	vm->threads_scanned = new_since_last_scan;
-	vm->process.tid = pid;
-	vm->process.has_baseline = new_since_last_scan;
 	set->vms_found++;
 	if (id->problems)
 		set->ids_incomplete++;
 	return 0;
-}
-
-static void free_vm(struct vm *vm)
-{
-	free(vm->threads);
-	vm->threads = NULL;
 }
 
 int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
@@ -151,7 +138,7 @@ int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
 		p->pid = pids[i];
 		p->is_vm = classify(proc_root, pids[i], stat, len, &id);
 		if (p->is_vm && !find_vm(set, p->pid, p->starttime))
-			ret = add_vm(set, p->pid, p->starttime, &id, set->scanned_once);
+			ret = add_vm(set, p->pid, p->starttime, &id);
 		n++;
 	}
 	free(pids);
@@ -172,56 +159,9 @@ int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
 			vm->gone_at = now_s;
 			set->vms_gone++;
 		}
-		if (vm->gone_at && now_s - vm->gone_at > retention_s) {
-			free_vm(vm);
+		if (vm->gone_at && now_s - vm->gone_at > retention_s)
 			set->vms[i] = set->vms[--set->nr_vms];
-		}
 	}
-	set->scanned_once = true;
-	return 0;
-}
-
-static int cmp_thread(const void *a, const void *b)
-{
-	const struct vm_thread *x = a, *y = b;
-
-	return (x->tid > y->tid) - (x->tid < y->tid);
-}
-
-int vm_scan_threads(struct vm *vm, const char *proc_root)
-{
-	struct vm_thread *threads, key;
-	uint32_t nr, i;
-	char path[256];
-	int *tids, ret;
-
-	snprintf(path, sizeof(path), "%s/%d/task", proc_root, vm->pid);
-	ret = proc_list_ids(path, &tids, &nr);
-	if (ret)
-		return ret;
-	threads = calloc(nr ? nr : 1, sizeof(*threads));
-	if (!threads) {
-		free(tids);
-		return -ENOMEM;
-	}
-	for (i = 0; i < nr; i++) {
-		const struct vm_thread *old;
-
-		key.tid = tids[i];
-		old = bsearch(&key, vm->threads, vm->nr_threads, sizeof(key), cmp_thread);
-		if (old) {
-			threads[i] = *old;
-		} else {
-			threads[i].tid = tids[i];
-			/* New since the last listing: its CPU time so far is new. */
-			threads[i].has_baseline = vm->threads_scanned;
-		}
-	}
-	free(tids);
-	free(vm->threads);
-	vm->threads = threads;
-	vm->nr_threads = vm->cap_threads = nr;
-	vm->threads_scanned = true;
 	return 0;
 }
 
@@ -236,8 +176,6 @@ uint32_t vms_running(const struct vm_set *set)
 
 void vms_free(struct vm_set *set)
 {
-	for (uint32_t i = 0; i < set->nr_vms; i++)
-		free_vm(&set->vms[i]);
 	free(set->vms);
 	free(set->procs);
 	memset(set, 0, sizeof(*set));

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * The VMs of the host: QEMU processes found in /proc, their threads, and
- * what has been attributed to them.
+ * The VMs of the host: QEMU processes found in /proc, and what has been
+ * attributed to them. Their threads are the attribution core's
+ * (lib/registry.h), listed by its task scanner (lib/task_scan.h).
  *
  * Every sampling tick rescans /proc. A process is classified when its pid
  * is first seen, and again on every tick while it is younger than
@@ -25,21 +26,11 @@
 
 #define VMS_EXEC_GRACE_S	60
 
-struct vm_thread {
-	int tid;
-	bool has_baseline;	/* prev_cpu_ns is valid */
-	uint64_t prev_cpu_ns;
-};
-
 struct vm {
 	int pid;
 	unsigned long long starttime;	/* clock ticks after boot: (pid, starttime) is the key */
 	struct qemu_vm_id id;
 	char pid_label[12];
-	struct vm_thread process;	/* the whole process, as one */
-	bool threads_scanned;		/* its threads were listed at least once */
-	struct vm_thread *threads;	/* sorted by tid */
-	uint32_t nr_threads, cap_threads;
 	double joules[VMSR_NR_DOMAINS];	/* attributed since found */
 	double cpu_seconds;		/* CPU time of its threads since found */
 	double gone_at;			/* monotonic seconds it was found gone; 0 while running */
@@ -57,7 +48,6 @@ struct vm_set {
 	uint32_t nr_vms, cap_vms;
 	struct proc_seen *procs;	/* sorted by pid */
 	uint32_t nr_procs;
-	bool scanned_once;
 	/* counters since start */
 	uint64_t vms_found, vms_gone, ids_incomplete;
 };
@@ -70,13 +60,6 @@ struct vm_set {
  */
 int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
 	     unsigned long long boot_ticks, long hz, double retention_s);
-
-/*
- * Refreshes @vm's thread list from @proc_root/PID/task. A thread that
- * appears after the first listing started since: its whole CPU time
- * counts. Returns 0 or -errno.
- */
-int vm_scan_threads(struct vm *vm, const char *proc_root);
 
 /* The number of running VMs. */
 uint32_t vms_running(const struct vm_set *set);

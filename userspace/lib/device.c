@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
-/* libvmsr: the ioctl wrappers. */
+/* libvmsr: the ioctl wrappers, the library's only access to the device. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "libvmsr.h"
+#include "snapshot.h"
 
 static int vmsr_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -15,13 +15,15 @@ static int vmsr_ioctl(int fd, unsigned long cmd, void *arg)
 
 int vmsr_open(const char *path)
 {
-	int fd = open(path ? path : VMSR_DEVICE_PATH, O_RDWR | O_CLOEXEC);
+	int fd = open(path ? path : VMSR_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
 
 	return fd < 0 ? -errno : fd;
 }
 
 int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cpu_map_len)
 {
+	if (!info)
+		return -EINVAL;
 	memset(info, 0, sizeof(*info));
 	if (cpu_map) {
 		info->cpu_map = (uintptr_t)cpu_map;
@@ -33,6 +35,9 @@ int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cp
 int vmsr_read_msrs(int fd, struct vmsr_read_entry *entries, uint32_t count)
 {
 	struct vmsr_read rd = { .entries = (uintptr_t)entries, .count = count };
+
+	if (!entries && count)
+		return -EINVAL;
 
 	return vmsr_ioctl(fd, VMSR_IOC_READ, &rd);
 }
@@ -60,24 +65,4 @@ int vmsr_sample_flags(int fd, uint32_t flags, struct vmsr_pkg_sample *pkgs, uint
 	if (!ret && end_ns)
 		*end_ns = s.end_ns;
 	return ret;
-}
-
-double vmsr_joules_per_step(const struct vmsr_info *info)
-{
-	return 1.0 / (double)(1ULL << info->energy_unit_shift);
-}
-
-const char *vmsr_open_hint(int err)
-{
-	switch (err) {
-	case -ENOENT:
-	case -ENXIO:
-	case -ENODEV:
-		return "the vmsr module is not loaded: run 'modprobe vmsr' (or install the vmsr-dkms package)";
-	case -EACCES:
-	case -EPERM:
-		return "permission denied: add yourself to group kvm ('usermod -aG kvm $USER'), then log in again";
-	default:
-		return "cannot open the device";
-	}
 }

@@ -3,8 +3,10 @@
  * libvmsr's sampler: the state shared by its source files. Not installed.
  *
  * A tick takes a snapshot (one SAMPLE call, or a test's scripted stream),
- * hands it to the attribution, which adds energy to the vCPUs and virtual
- * packages, then publishes the virtual MSRs for lock-free readers.
+ * hands it to the attribution core (account.h), which charges the
+ * registry's threads; attribution.c then applies the VMM policy (non-vCPU
+ * energy spread over the vCPUs, vCPUs summed into virtual packages), and
+ * virtual_msr.c publishes the virtual MSRs for lock-free readers.
  */
 #ifndef LIBVMSR_SAMPLER_H
 #define LIBVMSR_SAMPLER_H
@@ -15,41 +17,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "account.h"
 #include "libvmsr.h"
-
-#define VMSR_NO_VCPU	UINT32_MAX
-
-/* One sample: the arrays of a SAMPLE call and its time stamps. */
-struct vmsr_snapshot {
-	struct vmsr_pkg_sample *pkgs;
-	uint32_t nr_pkgs;
-	struct vmsr_task_sample *tasks;
-	uint32_t nr_tasks;
-	uint64_t start_ns, end_ns;
-};
-
-/* Fills the out fields of @snap; returns 0 or -errno. */
-typedef int (*vmsr_source_fn)(void *ctx, struct vmsr_snapshot *snap);
-
-/* What the sampler knows of the host: INFO, its CPU map, the limit MSRs. */
-struct vmsr_host {
-	struct vmsr_info info;
-	const uint32_t *cpu_map;	/* info.nr_cpus entries */
-	uint64_t pkg_power_limit;	/* Intel hosts only, else 0 */
-	uint64_t pkg_power_info;
-};
-
-/* A thread of the VMM: a vCPU's, or another one. Sorted by tid. */
-struct vmsr_thread {
-	int tid;
-	uint32_t vcpu;		/* VMSR_NO_VCPU if not a vCPU thread */
-	bool has_baseline;	/* prev_cpu_ns is valid */
-	bool drop;		/* gone: remove at the end of this step */
-	uint64_t prev_cpu_ns;
-	/* this tick */
-	uint32_t package;
-	double joules[VMSR_NR_DOMAINS];
-};
+#include "registry.h"
+#include "snapshot.h"
 
 struct vmsr_vcpu {
 	bool present;
@@ -60,9 +31,8 @@ struct vmsr_vcpu {
 	double joules[VMSR_NR_DOMAINS];
 };
 
-/* One host package during one tick: the attribution's scratch, reused. */
+/* One host package during one tick: the policy's scratch, zeroed every tick. */
 struct vmsr_pkg_tick {
-	double joules[VMSR_NR_DOMAINS];		/* since the previous snapshot */
 	uint32_t nr_vcpus;			/* vCPU threads found on it */
 	double per_vcpu[VMSR_NR_DOMAINS];	/* non-vCPU energy each of them gets */
 };
@@ -93,13 +63,15 @@ struct vmsr_sampler {
 	uint32_t sample_flags;	/* VMSR_SAMPLE_F_* the device accepts */
 	vmsr_source_fn source;
 	void *source_ctx;
+	bool check_tids;	/* added TIDs must be in /proc/<pid>/task */
 
-	/* host */
-	struct vmsr_host host;
-	uint32_t *cpu_map;
-	uint32_t *cpus_in_pkg;	/* host.info.nr_packages entries */
-	double joules_per_step;
-	uint32_t domains;	/* host domains the virtual package serves */
+	struct vmsr_account acct;	/* host packages, the core */
+	struct vmsr_registry reg;	/* threads */
+	struct vmsr_pkg_sample *pkg_samples;
+	struct vmsr_task_sample *task_samples;
+	double (*spread)[VMSR_NR_DOMAINS];	/* per thread, the policy's scratch */
+	uint32_t cap_task_samples;		/* entries of task_samples and spread */
+	struct vmsr_pkg_tick *pkg_ticks;	/* host.info.nr_packages entries */
 
 	/* guest */
 	struct vmsr_vcpu *vcpus;		/* cfg.max_vcpus */
@@ -108,21 +80,9 @@ struct vmsr_sampler {
 	unsigned int guest_unit_shift;		/* energy unit of the guest */
 	uint32_t valid_vregs;			/* mask of 1 << enum vmsr_vreg */
 
-	/* threads, and the SAMPLE arrays built from them */
-	struct vmsr_thread *threads;
-	uint32_t nr_threads, cap_threads;
-	bool scanned_once;
-	struct vmsr_pkg_sample *pkg_samples;
-	struct vmsr_task_sample *task_samples;
-
-	/* the previous snapshot */
-	bool has_prev;
-	uint64_t prev_end_ns;
-	struct vmsr_pkg_sample *prev_pkgs;
-	struct vmsr_pkg_tick *pkg_ticks;	/* host.info.nr_packages entries */
-
 	/* the library's own tick thread */
 	pthread_t thread;
+	int thread_tid;		/* registered while it runs, else 0 */
 	bool running, stopping;
 	pthread_cond_t wake;
 	uint32_t interval_ms;
@@ -133,15 +93,9 @@ struct vmsr_sampler {
 /* sampler.c */
 int vmsr_sampler_create(const struct vmsr_sampler_config *cfg, const struct vmsr_host *host,
 			vmsr_source_fn source, void *ctx, struct vmsr_sampler **out);
-struct vmsr_thread *vmsr_find_thread(struct vmsr_sampler *s, int tid);
-int vmsr_insert_thread(struct vmsr_sampler *s, int tid, uint32_t vcpu);
-void vmsr_drop_thread(struct vmsr_sampler *s, struct vmsr_thread *t);
 
-/* attribution.c */
-int vmsr_attribute(struct vmsr_sampler *s, const struct vmsr_snapshot *snap);
-
-/* thread_scan.c */
-int vmsr_scan_threads(struct vmsr_sampler *s);
+/* attribution.c: the VMM policy on top of the core, after a step. */
+void vmsr_attribute_vcpus(struct vmsr_sampler *s);
 
 /* virtual_msr.c */
 void vmsr_vregs_init(struct vmsr_sampler *s);

@@ -35,7 +35,8 @@ static int vreg_of(uint32_t msr)
 
 void vmsr_vregs_init(struct vmsr_sampler *s)
 {
-	const struct vmsr_info *info = &s->host.info;
+	const struct vmsr_host *host = &s->acct.host;
+	const struct vmsr_info *info = &host->info;
 	/* AMD's unit register has Intel's layout, so either host's serves. */
 	uint64_t unit = info->power_unit_raw ? info->power_unit_raw & POWER_UNIT_MASK :
 					       DEFAULT_POWER_UNIT;
@@ -43,9 +44,9 @@ void vmsr_vregs_init(struct vmsr_sampler *s)
 	s->guest_unit_shift = ENERGY_UNIT(unit);
 	s->valid_vregs = 1U << VREG_POWER_UNIT | 1U << VREG_PKG_LIMIT | 1U << VREG_PKG_INFO |
 			 1U << VREG_PKG_ENERGY;
-	if (s->domains & VMSR_DOMAIN_BIT(VMSR_DOMAIN_DRAM))
+	if (info->domains & VMSR_DOMAIN_BIT(VMSR_DOMAIN_DRAM))
 		s->valid_vregs |= 1U << VREG_DRAM_ENERGY;
-	if (s->domains & VMSR_DOMAIN_BIT(VMSR_DOMAIN_CORE))
+	if (info->domains & VMSR_DOMAIN_BIT(VMSR_DOMAIN_CORE))
 		s->valid_vregs |= 1U << VREG_PP0_ENERGY;
 	for (uint32_t p = 0; p < s->cfg.nr_vpackages; p++) {
 		struct vmsr_vpackage *vp = &s->vpkgs[p];
@@ -53,8 +54,8 @@ void vmsr_vregs_init(struct vmsr_sampler *s)
 		for (int r = 0; r < NR_VREGS; r++)
 			atomic_init(&vp->vreg[r], 0);
 		atomic_init(&vp->vreg[VREG_POWER_UNIT], unit);
-		atomic_init(&vp->vreg[VREG_PKG_LIMIT], s->host.pkg_power_limit);
-		atomic_init(&vp->vreg[VREG_PKG_INFO], s->host.pkg_power_info);
+		atomic_init(&vp->vreg[VREG_PKG_LIMIT], host->pkg_power_limit);
+		atomic_init(&vp->vreg[VREG_PKG_INFO], host->pkg_power_info);
 	}
 }
 
@@ -81,6 +82,8 @@ int vmsr_sampler_read_msr(const struct vmsr_sampler *s, uint32_t vpackage, uint3
 {
 	int r = vreg_of(msr);
 
+	if (!s || !value)
+		return -EINVAL;
 	*value = 0;
 	if (vpackage >= s->cfg.nr_vpackages)
 		return -EINVAL;
@@ -97,6 +100,8 @@ int vmsr_sampler_read_vcpu_msr(const struct vmsr_sampler *s, uint32_t vcpu, uint
 {
 	uint32_t vpackage;
 
+	if (!s || !value)
+		return -EINVAL;
 	*value = 0;
 	if (vcpu >= s->cfg.max_vcpus)
 		return -EINVAL;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "libvmsr.h"
+#include "workload.h"
 
 #define NR_BURNERS	4
 #define NR_SAMPLES	40
@@ -33,29 +34,13 @@ static const int duty_pct[NR_BURNERS] = { 100, 50, 10, 0 };
 static _Atomic int tids[NR_BURNERS];
 static atomic_bool stop;
 
-static long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 static void *burn(void *arg)
 {
 	int i = (int)(long)arg;
-	long long busy = PERIOD_NS * duty_pct[i] / 100;
 
 	atomic_store(&tids[i], gettid());
-	while (!atomic_load(&stop)) {
-		long long start = mono_ns();
-		struct timespec rest = { 0, (long)(PERIOD_NS - busy) };
-
-		while (mono_ns() - start < busy)
-			;
-		if (rest.tv_nsec)
-			nanosleep(&rest, NULL);
-	}
+	while (!atomic_load(&stop))
+		workload_duty_period(PERIOD_NS, duty_pct[i]);
 	return NULL;
 }
 

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "libvmsr.h"
+#include "workload.h"
 
 #define NR_VCPUS	4
 #define INTERVAL_MS	1000
@@ -59,14 +60,6 @@ struct vcpu {
 static atomic_bool stop;
 static int test_nr;
 
-static uint64_t now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void tap(int ok, const char *name, const char *detail)
 {
 	printf("%sok %d %s%s%s\n", ok ? "" : "not ", ++test_nr, name, detail[0] ? " # " : "",
@@ -77,18 +70,10 @@ static void tap(int ok, const char *name, const char *detail)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
-	uint64_t busy_ns = PERIOD_NS * duty_pct[v->index] / 100;
 
 	atomic_store(&v->tid, gettid());
-	while (!atomic_load(&stop)) {
-		uint64_t start = now_ns(CLOCK_MONOTONIC);
-		struct timespec rest = { 0, (long)(PERIOD_NS - busy_ns) };
-
-		while (now_ns(CLOCK_MONOTONIC) - start < busy_ns)
-			;
-		if (rest.tv_nsec)
-			nanosleep(&rest, NULL);
-	}
+	while (!atomic_load(&stop))
+		workload_duty_period(PERIOD_NS, duty_pct[v->index]);
 	return NULL;
 }
 
@@ -104,6 +89,7 @@ static int tick(struct vmsr_sampler *s)
 int main(void)
 {
 	struct vmsr_sampler_config cfg = {
+		.size = sizeof(cfg),
 		.nr_vpackages = NR_VCPUS / 2,
 		.max_vcpus = NR_VCPUS,
 		.flags = VMSR_SAMPLER_F_SCAN_THREADS,
@@ -113,7 +99,7 @@ int main(void)
 	double max_tick_err = 0, max_err = 0;
 	uint64_t first_wall, measured_ns[NR_VCPUS] = { 0 };
 	int backwards = 0, disagree = 0, ret, i;
-	struct vmsr_vpackage_stats vp0;
+	struct vmsr_vpackage_stats vp0 = { .size = sizeof(vp0) };
 	struct vmsr_sampler *s;
 	char detail[160];
 
@@ -139,8 +125,8 @@ int main(void)
 
 	ret = tick(s);
 	for (i = 0; i < NR_VCPUS; i++)
-		vcpus[i].first_truth_ns = vcpus[i].truth_ns = now_ns(vcpus[i].clock);
-	first_wall = truth_wall = now_ns(CLOCK_MONOTONIC);
+		vcpus[i].first_truth_ns = vcpus[i].truth_ns = workload_now_ns(vcpus[i].clock);
+	first_wall = truth_wall = workload_now_ns(CLOCK_MONOTONIC);
 
 	for (int t = 0; t < NR_TICKS && !ret; t++) {
 		uint64_t wall;
@@ -149,10 +135,10 @@ int main(void)
 		ret = tick(s);
 		if (ret)
 			break;
-		wall = now_ns(CLOCK_MONOTONIC);
+		wall = workload_now_ns(CLOCK_MONOTONIC);
 		for (i = 0; i < NR_VCPUS; i++) {
-			uint64_t truth = now_ns(vcpus[i].clock);
-			struct vmsr_vcpu_stats st;
+			uint64_t truth = workload_now_ns(vcpus[i].clock);
+			struct vmsr_vcpu_stats st = { .size = sizeof(st) };
 			double measured, expected;
 
 			vmsr_sampler_vcpu_stats(s, i, &st);
