@@ -13,8 +13,8 @@ exec 3>/dev/ttyS1
 say() { echo "$*" >&3; }
 
 lib=/usr/local/lib/vmsr-test
-exporter=http://localhost:9863/metrics
-prom=http://localhost:9090
+exporter=http://127.0.0.1:9863/metrics
+prom=http://127.0.0.1:9090
 busy_uuid=b0000000-0000-4000-8000-000000000001
 idle_uuid=a0000000-0000-4000-8000-000000000002
 window=30s

@@ -69,7 +69,7 @@ cat >"$root/etc/prometheus/prometheus.yml" <<-EOT
 	scrape_configs:
 	  - job_name: vmsr
 	    static_configs:
-	      - targets: ['localhost:9863']
+	      - targets: ['127.0.0.1:9863']
 EOT
 echo 'ARGS="--storage.tsdb.retention.time=1h"' >"$root/etc/default/prometheus"
 
@@ -91,6 +91,9 @@ ln -sf /etc/systemd/system/vmsr-exporter-test.service \
 ln -sf /dev/null "$root/etc/systemd/system/serial-getty@ttyS0.service"
 ln -sf /dev/null "$root/etc/systemd/system/getty@tty1.service"
 echo exporter-test >"$root/etc/hostname"
+# debootstrap writes no /etc/hosts: without it, Go's resolver (Prometheus)
+# cannot resolve localhost.
+printf '127.0.0.1\tlocalhost exporter-test\n::1\t\tlocalhost ip6-localhost\n' >"$root/etc/hosts"
 ln -sf /lib/systemd/systemd "$root/init"
 
 # The whole root as the initramfs, uncompressed: it is mostly Go binaries,
