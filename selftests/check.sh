@@ -22,7 +22,9 @@
 #      boots Debian's kernel like a host with vmsr installed (modules-load.d,
 #      the udev rule, vmsrstat for group kvm). DKMS and dpkg act on the
 #      machine itself, as root, and undo what they did.
-#   7. make bench's short smoke run, which only checks that it works
+#   7. make bench's short smoke run, which only checks that it works; the
+#      exporter's package as a systemd service in a Debian VM, scraped by
+#      Debian's Prometheus (selftests/exporter/)
 #   8. runs the patched QEMU with KVM inside a TCG VM (selftests/qemu/): the
 #      test guest, and Debian's kernel as a real guest on AMD and Intel CPU
 #      models
@@ -101,6 +103,21 @@ else
 		KSRC="$ksrc" tests
 	tail -n1 "$results" | grep -q '^PASS' && unit_tests
 fi
+# vmsr_exporter: its host unit tests (ASan, UBSan, kselftest harness), the
+# built exporter on this host without /dev/vmsr, and its Grafana dashboard.
+if [ -n "${ksrc:-}" ] &&
+   step exporter/unit-tests-build make -s -C "$top/userspace" OUT="$out/userspace" \
+	KSRC="$ksrc" exporter-test &&
+   tail -n1 "$results" | grep -q '^PASS'; then
+	"$out/userspace/san/exporter_test" 2>&1 |
+		awk '/^ok / { print "PASS exporter/unit." $3; next }
+		     /^not ok / { print "FAIL exporter/unit." $4; next }
+		     /^# / && !/^# (Starting|PASSED|FAILED|Totals)|^# +(RUN|OK) / { print "  " $0 }' |
+		tee -a "$results"
+	[ "${PIPESTATUS[0]}" = 0 ] || record "FAIL exporter/unit-tests (exit status)"
+fi
+"$top/selftests/exporter/host-check.sh" "$out/userspace" | tee -a "$results"
+step exporter/dashboard-queries-parse "$top/selftests/exporter/dashboard-check.sh"
 step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
 step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
 step install/destdir-pkgconfig "$top/selftests/install-check.sh"
@@ -256,6 +273,23 @@ hostvm() {
 	"$vm/run-vm.sh" "$label" "$deb_image" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
 }
 hostvm
+
+# The exporter's package, as a systemd service in a Debian 12 VM, scraped by
+# Debian's Prometheus (selftests/exporter/vm.sh). Energy from the VM's CPU
+# (boot.sh's default model, with x-rapl-emu).
+exporter_vm() {
+	local ko=$out/debian-6.1/production/vmsr.ko
+	if [ ! -e "$ko" ] || [ ! -e "$out/deb/prometheus-vmsr-exporter_${version}_amd64.deb" ]; then
+		record "FAIL vm/exporter (no module or no package)"
+		return
+	fi
+	"$top/selftests/exporter/vm.sh" "$deb_image" "${deb_image%/boot/*}/lib/modules/$kver" \
+		"$ko" "$out/deb" "$out/exporter-vm" 2>"$out/exporter-vm.log" |
+		grep -v '^COUNTS' | tee -a "$results"
+	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL exporter/' "$results" ||
+		{ record "FAIL vm/exporter (setup)"; tail -n 20 "$out/exporter-vm.log" | sed 's/^/  /'; }
+}
+exporter_vm
 # The benchmark never fails on speed: only on not running to its last line.
 step bench/smoke "$vm/bench.sh" --smoke
 

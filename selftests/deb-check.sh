@@ -4,8 +4,9 @@
 # The Debian packages from make deb, as root: dpkg -i installs them and
 # vmsr-dkms's postinst builds and installs the module for KVER; vmsrstat
 # runs against the packaged libvmsr0, and installed_lib_test.c builds with
-# `pkg-config --cflags --libs vmsr` from libvmsr-dev. dpkg --purge then
-# removes them, and nothing of vmsr may be left: no DKMS tree, no module.
+# `pkg-config --cflags --libs vmsr` from libvmsr-dev; vmsr_exporter, its
+# man page, unit and defaults file are in place (prometheus-vmsr-exporter).
+# dpkg --purge then removes them, and nothing of vmsr may be left: no DKMS tree, no module.
 # Refuses to run where vmsr is installed already.
 #
 # usage: deb-check.sh DEBDIR KVER
@@ -35,6 +36,12 @@ man -w 4 vmsr >/dev/null
 man -w 1 vmsrstat >/dev/null
 
 vmsrstat --help | grep '^usage: vmsrstat' >/dev/null
+vmsr_exporter --help | grep '^usage: vmsr_exporter' >/dev/null
+man -w 1 vmsr_exporter >/dev/null
+for f in /lib/systemd/system/prometheus-vmsr-exporter.service \
+	 /etc/default/prometheus-vmsr-exporter; do
+	[ -e "$f" ] || fail "$f is missing"
+done
 ldd /usr/bin/vmsrstat | grep 'libvmsr.so.0 => /[^ ]*/libvmsr.so.0 ' >/dev/null ||
 	fail "vmsrstat does not use the packaged libvmsr.so.0"
 read -ra flags <<<"$(pkg-config --cflags --libs vmsr)"

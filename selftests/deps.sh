@@ -16,6 +16,7 @@ pkgs=(
 	systemd udev util-linux
 	git ninja-build python3-venv libglib2.0-dev
 	abigail-tools strace python3
+	libmicrohttpd-dev prometheus debootstrap jq curl
 )
 
 missing=()

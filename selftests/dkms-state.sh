@@ -7,7 +7,7 @@
 
 version=$(cat "$(dirname "${BASH_SOURCE[0]}")/../VERSION")
 src=/usr/src/vmsr-$version
-packages=(vmsrstat libvmsr-dev libvmsr0 vmsr-dkms)
+packages=(prometheus-vmsr-exporter vmsrstat libvmsr-dev libvmsr0 vmsr-dkms)
 
 fail() {
 	echo "$*" >&2

@@ -25,6 +25,7 @@ installed() {
 src=/usr/src/vmsr-$version
 {
 	cat <<-EOT
+	$prefix/bin/vmsr_exporter
 	$prefix/bin/vmsrstat
 	$prefix/include/libvmsr.h
 	$prefix/include/vmsr/linux/vmsr.h
@@ -34,6 +35,7 @@ src=/usr/src/vmsr-$version
 	$prefix/lib/libvmsr.so.$version
 	$prefix/lib/modules-load.d/vmsr.conf
 	$prefix/lib/pkgconfig/vmsr.pc
+	$prefix/lib/systemd/system/prometheus-vmsr-exporter.service
 	$prefix/lib/udev/rules.d/60-vmsr.rules
 	$src/Kbuild
 	$src/VERSION
