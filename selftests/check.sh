@@ -25,9 +25,7 @@
 #   7. make bench's short smoke run, which only checks that it works; the
 #      exporter's package as a systemd service in a Debian VM, scraped by
 #      Debian's Prometheus (selftests/exporter/)
-#   8. runs the patched QEMU with KVM inside a TCG VM (selftests/qemu/): the
-#      test guest, and Debian's kernel as a real guest on AMD and Intel CPU
-#      models
+#   8. runs the patched QEMU with KVM inside a TCG VM (selftests/qemu/)
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
 # N skipped", and exits non-zero on any failure.
@@ -300,17 +298,8 @@ qemu_e2e() {
 	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL qemu-e2e/' "$results" ||
 		record "FAIL qemu-e2e (setup)"
 }
-# Real guests: Debian's kernel as the patched QEMU's guest reads its energy
-# with its own drivers, on an AMD and an Intel CPU model, across migration.
-guest_linux() {
-	"$top/selftests/qemu/guest-linux.sh" "$deb_image" "$out/debian-6.1/production/vmsr.ko" \
-		"$VMSR_QEMU" "$out/guest-linux" | grep -v '^COUNTS' | tee -a "$results"
-	[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL guest-linux/' "$results" ||
-		record "FAIL guest-linux (setup)"
-}
 if [ -n "$deb_image" ]; then
 	qemu_e2e
-	guest_linux
 else
 	record "FAIL qemu-e2e (no Debian kernel)"
 fi
