@@ -57,7 +57,7 @@ function result(ok, name, why) {
 
 function abs(x) { return x < 0 ? -x : x }
 
-BEGIN { unit = raw_start = raw_end = pc_start = pc_end = perf_uj = "none" }
+BEGIN { powercap = perf = unit = raw_start = raw_end = pc_start = pc_end = perf_uj = "none" }
 
 # A line is complete only with the CR LF the serial port ends it with: the
 # last line on the source may have been cut off by the switch-over.

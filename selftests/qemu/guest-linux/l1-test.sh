@@ -83,6 +83,9 @@ wait "$source_pid" "$dest_pid"
 sleep 1
 kill $readers 2>/dev/null
 wait
+# A QEMU that never started wrote none of these: check.awk says what is missing.
+touch "$dir/source.out" "$dir/dest.out" "$dir/source.console" "$dir/dest.console" \
+	"$dir/source.trace" "$dir/source.qemu-trace" "$dir/source.qmp.log"
 
 # What the guest's drivers printed, for the record: all but the samples.
 grep -v '^sample ' "$dir/source.out" | tr -d '\r' >"$dir/shown"
@@ -90,9 +93,6 @@ echo "first and last samples: $(grep -h '^sample ' "$dir/source.out" "$dir/dest.
 	tr -d '\r' | sed -n '1p;$p' | tr '\n' ' ')" >>"$dir/shown"
 report "$dir/shown"
 
-# A QEMU that never started wrote none of these: check.awk says what is missing.
-touch "$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qemu-trace" \
-	"$dir/source.qmp.log"
 migration=$(grep -o '"status": "[a-z-]*"' "$dir/source.qmp.log" | tail -n 1 | cut -d'"' -f4)
 checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/guest-linux-check.awk \
 	"$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qemu-trace")
