@@ -135,15 +135,24 @@ idle_clients() {
 check idle_clients_block_neither_scrapes_nor_sampling idle_clients
 
 if [ "$(id -u)" = 0 ]; then
+	# The build may sit under root's 0700 home: uid 65534 runs a copy.
 	denied() {
+		local bin=$work/nobody
+		mkdir -p "$bin"
+		cp -P "$exporter" "$build"/libvmsr.so* "$bin/"
+		chmod 0755 "$work" "$bin"
 		: >"$work/denied-device"
 		chmod 0600 "$work/denied-device"
 		port=$((port + 1))
-		setpriv --reuid=65534 --regid=65534 --clear-groups "$exporter" \
-			--web.listen-address="127.0.0.1:$port" --device="$work/denied-device" \
-			--sampling.interval=100ms 2>"$work/denied.log" &
+		LD_LIBRARY_PATH=$bin setpriv --reuid=65534 --regid=65534 --clear-groups \
+			"$bin/vmsr_exporter" --web.listen-address="127.0.0.1:$port" \
+			--device="$work/denied-device" --sampling.interval=100ms 2>"$work/denied.log" &
 		pids+=($!)
-		sleep 1
+		for _ in $(seq 50); do
+			scrape >"$work/d" 2>/dev/null && break
+			sleep 0.1
+		done
+		cat "$work/denied.log"
 		scrape >"$work/d" || return 1
 		grep -x 'vmsr_device_status{status="denied"} 1' "$work/d" &&
 			grep -q 'group kvm' "$work/denied.log"
