@@ -42,7 +42,9 @@ int vmsr_hw_init(struct vmsr_rapl *rapl)
 	for (i = 0; i < set->nr_msrs; i++) {
 		const struct vmsr_msr_desc *desc = &set->msrs[i];
 
-		if (desc->scope == VMSR_SCOPE_PLAIN ||
+		/* Only energy counters make a domain present. */
+		if ((desc->scope != VMSR_SCOPE_PKG_ENERGY &&
+		     desc->scope != VMSR_SCOPE_CPU_ENERGY) ||
 		    rdmsrq_safe_on_cpu(cpu, desc->msr, &val) || !(u32)val)
 			continue;
 		if (desc->scope == VMSR_SCOPE_PKG_ENERGY)
