@@ -25,6 +25,8 @@
 #   7. make bench's short smoke run, which only checks that it works; the
 #      exporter's package as a systemd service in a Debian VM, scraped by
 #      Debian's Prometheus (selftests/exporter/)
+#   8. runs the patched QEMU with KVM inside a TCG VM, with a multiboot
+#      guest and with Debian's kernel as the guest (selftests/qemu/)
 #
 # Prints one PASS/FAIL/SKIP line per result, then "N passed, N failed,
 # N skipped", and exits non-zero on any failure.
@@ -292,10 +294,17 @@ exporter_vm
 # The benchmark never fails on speed: only on not running to its last line.
 step bench/smoke "$vm/bench.sh" --smoke
 
-# The patched QEMU end to end (selftests/qemu/e2e.sh) is out of make check
-# for now: since the series v2, libvmsr's attribution core and the test
-# bed's RAPL came together, its guests see their counters stand still
-# (attributed_uj=0, host_pkg_uj=0). Run it by hand:
-#   selftests/qemu/e2e.sh KERNEL VMSR_KO QEMU OUTDIR
+# The patched QEMU with KVM, inside a TCG VM that has SVM and RAPL
+# registers: the multiboot guest that checks every register against QEMU's
+# trace (e2e.sh), then Debian's kernel as the guest, reading its energy with
+# its own drivers and turbostat across a migration (guest-linux.sh).
+nested() {	# NAME SCRIPT
+	"$top/selftests/qemu/$2" "$deb_image" "$out/debian-6.1/production/vmsr.ko" "$VMSR_QEMU" \
+		"$out/$1" | grep -v '^COUNTS' | tee -a "$results"
+	[ "${PIPESTATUS[0]}" = 0 ] || grep -q "^FAIL $1/" "$results" ||
+		record "FAIL $1 (setup)"
+}
+nested qemu-e2e e2e.sh
+nested guest-linux guest-linux.sh
 
 summary
