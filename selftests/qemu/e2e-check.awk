@@ -2,7 +2,7 @@
 #
 # Checks what the test guest read against QEMU's trace of the same run.
 #
-# usage: awk -v first=N -v label=L -f e2e-check.awk GUEST_LOG TRACE
+# usage: awk -v first=N -v label=L -f fields.awk -f e2e-check.awk GUEST_LOG TRACE
 #   GUEST_LOG: the guest's serial output (guest/rapl.c); TRACE: QEMU's log
 #   with the rapl_vmsr_tick and rapl_vmsr_rdmsr trace events. Prints TAP
 #   result lines numbered from N, then
@@ -18,22 +18,6 @@
 #   host_pkg    = host_pkg_uj(last) - host_pkg_uj(second)
 # The guest counter is the attributed energy truncated to whole units, so
 # the two differ by less than one unit, plus 1 uJ for the trace's rounding.
-
-function hex(s,    v, i) {
-	s = tolower(s)
-	sub(/^0x/, "", s)
-	v = 0
-	for (i = 1; i <= length(s); i++)
-		v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-	return v
-}
-
-function field(name,    i) {
-	for (i = 1; i <= NF; i++)
-		if (index($i, name "=") == 1)
-			return substr($i, length(name) + 2)
-	return ""
-}
 
 function result(ok, name, why) {
 	if (ok)

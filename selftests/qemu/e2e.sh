@@ -16,38 +16,21 @@ here=$(cd "$(dirname "$0")" && pwd)
 vm=$here/../vm
 kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
 
-abi=${kernel##*/vmlinuz-}
-mods=${kernel%/boot/*}/lib/modules/$abi/kernel
+. "$here/l1-vm.sh"
 
 make -s -C "$here/guest" OUT="$out"
 
-# The initramfs gets QEMU, the test and, at their own paths, QEMU's shared
-# libraries and the firmware the PC machine loads (the host's SeaBIOS and
-# option ROMs).
-rm -rf "$out/bin" "$out/root"
-mkdir -p "$out/bin" "$out/root/share/qemu"
-install -m 0755 "$qemu" "$out/bin/"
-# The helper backend's daemon, when it was built beside QEMU.
+# The VM's initramfs: QEMU with its libraries and the firmware of the PC
+# machine (multiboot_dma.bin loads the guest), the helper backend's daemon
+# when it was built beside QEMU, the test, the guest and its checker.
+l1_tree "$out" "$qemu" multiboot_dma.bin
 helper=$(dirname "$qemu")/qemu-vmsr-helper
-[ ! -x "$helper" ] || install -m 0755 "$helper" "$out/bin/"
+if [ -x "$helper" ]; then
+	install -m 0755 "$helper" "$out/bin/"
+	copy_libs "$out/root" "$helper"
+fi
 install -m 0755 "$here/qemu-e2e.sh" "$out/bin/qemu-e2e"
-for bin in "$out"/bin/qemu-system-x86_64 "$out"/bin/qemu-vmsr-helper; do
-	[ ! -e "$bin" ] || ldd "$bin"
-done | awk '$3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-	while read -r lib; do
-		install -D -m 0755 "$lib" "$out/root$lib"
-	done
-cp /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
-	/usr/share/qemu/multiboot_dma.bin "$out/root/share/qemu/"
-
-VMSR_INIT=$here/e2e-init.sh VMSR_OVERLAY=$out/root \
-	"$vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
-	"$mods/virt/lib/irqbypass.ko:irqbypass.ko" \
-	"$mods/arch/x86/kvm/kvm.ko:kvm.ko" \
-	"$mods/drivers/crypto/ccp/ccp.ko:ccp.ko" \
-	"$mods/arch/x86/kvm/kvm-amd.ko:kvm-amd.ko" \
-	"$vmsr_ko:vmsr.ko" \
+l1_run qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$here/e2e-init.sh" \
 	"$out/rapl-guest.elf:rapl-guest.elf" \
+	"$here/fields.awk:fields.awk" \
 	"$here/e2e-check.awk:e2e-check.awk"
-VMSR_QEMU=$qemu VMSR_CPU=${VMSR_CPU:-EPYC-Rome,x-rapl-emu=on} \
-	"$vm/run-vm.sh" qemu-e2e "$kernel" "$out/initramfs.cpio.gz"

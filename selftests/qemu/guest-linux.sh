@@ -20,19 +20,8 @@ gl=$here/guest-linux
 kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
 cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
 
-abi=${kernel##*/vmlinuz-}
-mods=${kernel%/boot/*}/lib/modules/$abi/kernel
-
-# copy_libs ROOT PROGRAM...: the shared libraries the programs need,
-# at their own paths under ROOT.
-copy_libs() {
-	local root=$1
-	shift
-	ldd "$@" | awk '$3 ~ /^\// { print $3 } $1 ~ /^\/.*[^:]$/ { print $1 }' | sort -u |
-		while read -r lib; do
-			install -D -m 0755 "$lib" "$root$lib"
-		done
-}
+. "$here/l1-vm.sh"
+mods=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel
 
 # Debian's turbostat, of the same release as the guest kernel.
 cpupower=$cache/pkg/linux-cpupower-bookworm
@@ -52,25 +41,12 @@ VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
 	"$mods/arch/x86/events/rapl.ko:rapl.ko" \
 	"$mods/arch/x86/kernel/msr.ko:msr.ko"
 
-# The VM's initramfs, as e2e.sh's: QEMU with its libraries and firmware
-# (SeaBIOS and the option ROM that loads -kernel), the guest, the test.
-rm -rf "$out/bin" "$out/root"
-mkdir -p "$out/bin" "$out/root/share/qemu"
-install -m 0755 "$qemu" "$out/bin/qemu-system-x86_64"
+# The VM's initramfs: QEMU with its libraries and the firmware of the PC
+# machine (linuxboot_dma.bin loads the guest's kernel), the guest, the test.
+l1_tree "$out" "$qemu" linuxboot_dma.bin
 install -m 0755 "$gl/l1-test.sh" "$out/bin/guest-linux-test"
-copy_libs "$out/root" "$qemu"
-cp /usr/share/seabios/bios-256k.bin /usr/share/qemu/kvmvapic.bin \
-	/usr/share/qemu/linuxboot_dma.bin "$out/root/share/qemu/"
-
-VMSR_INIT=$gl/l1-init.sh VMSR_OVERLAY=$out/root \
-	"$vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
-	"$mods/virt/lib/irqbypass.ko:irqbypass.ko" \
-	"$mods/arch/x86/kvm/kvm.ko:kvm.ko" \
-	"$mods/drivers/crypto/ccp/ccp.ko:ccp.ko" \
-	"$mods/arch/x86/kvm/kvm-amd.ko:kvm-amd.ko" \
-	"$vmsr_ko:vmsr.ko" \
+l1_run guest-linux "$kernel" "$vmsr_ko" "$qemu" "$out" "$gl/l1-init.sh" \
 	"$kernel:l2-vmlinuz" \
 	"$out/l2-initramfs.cpio.gz:l2-initramfs.cpio.gz" \
+	"$here/fields.awk:fields.awk" \
 	"$gl/check.awk:guest-linux-check.awk"
-VMSR_QEMU=$qemu VMSR_CPU=${VMSR_CPU:-EPYC-Rome,x-rapl-emu=on} \
-	"$vm/run-vm.sh" guest-linux "$kernel" "$out/initramfs.cpio.gz"

@@ -13,6 +13,7 @@
 #   -global kvm-accel.rapl=on; /dev/vmsr removed while QEMU runs; a vCPU
 #   hot-plugged beyond the boot count; migration to a second QEMU, and the
 #   streams with and without RAPL that each side accepts or refuses
+# the test bed's x-rapl-emu (test-only) refused under KVM
 # qemu-vmsr-helper backend, as root as upstream runs it: Intel hosts only
 # ASan: none of QEMU's runs reported an error or a leak
 
@@ -66,7 +67,7 @@ qemu() {
 # check RUN LAYOUT LABEL: e2e-check.awk's results for a guest that ran.
 check() {
 	out=$(awk -v first=$((n + 1)) -v expect_layout="$2" -v label="$3" \
-		-f /lib/vmsr/e2e-check.awk "$1" "$1.trace")
+		-f /lib/vmsr/fields.awk -f /lib/vmsr/e2e-check.awk "$1" "$1.trace")
 	echo "$out"
 	got=$(echo "$out" | grep -c '^ok')
 	n=$((n + 6))
@@ -118,6 +119,11 @@ result passed_fd_not_vmsr_is_an_error $?
 qemu /tmp/both root $smp -accel kvm,rapl=on,rapl-device=/dev/vmsr,rapl-helper-socket=/tmp/h.sock
 refused /tmp/both 'rapl-helper-socket (qemu-vmsr-helper) and rapl-device (libvmsr) exclude each other'
 result both_backends_is_an_error $?
+
+# The test bed's RAPL model (x-rapl-emu, a test-only patch) is for TCG only.
+qemu /tmp/emu-under-kvm root $smp -cpu $amd_cpu,x-rapl-emu=on -accel kvm
+refused /tmp/emu-under-kvm 'x-rapl-emu=on needs the TCG accelerator, not kvm'
+result x_rapl_emu_under_kvm_is_an_error $?
 
 qemu /tmp/denied other $smp -accel kvm,rapl=on
 refused /tmp/denied "rapl: Could not open '/dev/vmsr': Permission denied" &&
@@ -197,7 +203,7 @@ wait $dst
 rc=$?
 cat /tmp/mig /tmp/mig-dst >/tmp/migrated
 out=$(awk -v first=1 -v expect_layout=amd -v label=x \
-	-f /lib/vmsr/e2e-check.awk /tmp/migrated /dev/null | grep counter_advanced)
+	-f /lib/vmsr/fields.awk -f /lib/vmsr/e2e-check.awk /tmp/migrated /dev/null | grep counter_advanced)
 echo "# migration: $out"
 [ $rc = $done_rc ] && grep -q 'rapl: energy_status' /tmp/mig-dst &&
 	echo "$out" | grep -q '^ok'

@@ -33,22 +33,6 @@
 # watts with two decimals over an interval it prints in seconds:
 #   0 < PKGWATT * SECONDS <= RAW_DELTA * UNIT + 0.005 W * SECONDS
 
-function hex(s,    v, i) {
-	s = tolower(s)
-	sub(/^0x/, "", s)
-	v = 0
-	for (i = 1; i <= length(s); i++)
-		v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-	return v
-}
-
-function field(name,    i) {
-	for (i = 1; i <= NF; i++)
-		if (index($i, name "=") == 1)
-			return substr($i, length(name) + 2)
-	return "none"
-}
-
 function result(ok, name, why) {
 	printf "%s %d %s\n", ok ? "ok" : "not ok", ++n, name
 	if (!ok)
@@ -72,9 +56,9 @@ in_window && tb_header && pkgwatt == "" && /^[0-9.]+$/ { pkgwatt = $1 }
 in_window && /^[0-9.]+ sec$/ { tb_sec = $1 }
 in_window && /^turbostat: / { tb_error = $0 }
 in_window && /^window: / {
-	unit = field("unit"); raw_start = field("raw_start"); raw_end = field("raw_end")
-	pc_start = field("powercap_start_uj"); pc_end = field("powercap_end_uj")
-	perf_uj = field("perf_uj")
+	unit = field("unit", "none"); raw_start = field("raw_start", "none"); raw_end = field("raw_end", "none")
+	pc_start = field("powercap_start_uj", "none"); pc_end = field("powercap_end_uj", "none")
+	perf_uj = field("perf_uj", "none")
 }
 
 FILENAME == ARGV[2] && /^sample / { dest_lines++ }

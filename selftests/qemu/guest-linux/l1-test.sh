@@ -94,7 +94,7 @@ echo "first and last samples: $(grep -h '^sample ' "$dir/source.out" "$dir/dest.
 report "$dir/shown"
 
 migration=$(grep -o '"status": "[a-z-]*"' "$dir/source.qmp.log" | tail -n 1 | cut -d'"' -f4)
-checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/guest-linux-check.awk \
+checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/fields.awk -f /lib/vmsr/guest-linux-check.awk \
 	"$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qemu-trace")
 echo "$checks"
 if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 6 ]; then
