@@ -122,7 +122,7 @@ result both_backends_is_an_error $?
 
 # The test bed's RAPL model (x-rapl-emu, a test-only patch) is for TCG only.
 qemu /tmp/emu-under-kvm root $smp -cpu $amd_cpu,x-rapl-emu=on -accel kvm
-refused /tmp/emu-under-kvm 'x-rapl-emu=on needs the TCG accelerator, not kvm'
+refused /tmp/emu-under-kvm 'x-rapl-emu=on needs the TCG accelerator, not KVM'
 result x_rapl_emu_under_kvm_is_an_error $?
 
 qemu /tmp/denied other $smp -accel kvm,rapl=on
