@@ -8,7 +8,8 @@
 #   2. builds the kernels it needs, cached under ~/.cache/vmsr by config,
 #      and the project's QEMU: the series in userspace/qemu/ plus the test
 #      patch that gives TCG CPUs RAPL registers (selftests/qemu/), which
-#      boots every VM below
+#      boots every VM below; and the series alone, checkpatch-clean and
+#      built at every patch
 #   3. builds the module (and the KUnit one) with W=1 against 5.10, 6.1,
 #      6.12 and 7.2, and checks that it cannot write an MSR
 #   4. make lint
@@ -149,6 +150,12 @@ else
 	summary
 	exit 1
 fi
+
+# The series alone, as QEMU's maintainers would take it: checkpatch.pl and
+# a build (KVM, libvmsr, qemu-vmsr-helper) at every patch.
+"$top/selftests/qemu/series-each.sh" "$out/qemu" 2>"$out/qemu-series.log" | tee -a "$results"
+[ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL qemu-series/' "$results" ||
+	{ record "FAIL qemu-series (setup)"; tail -n 20 "$out/qemu-series.log" | sed 's/^/  /'; }
 
 # Module builds, W=1, warnings fail.
 build() {	# LABEL KDIR FLAVOUR

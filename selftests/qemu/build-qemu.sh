@@ -25,8 +25,12 @@ src=$("$here/qemu-source.sh")
 orig=$(echo "$src"/qemu_*.orig.tar.xz)
 version=${orig##*/qemu_}
 version=${version%.orig.tar.xz}
-mapfile -t series < <(find "$top/userspace/qemu" -name '[0-9][0-9][0-9][1-9]-*.patch' | sort)
-mapfile -t -O "${#series[@]}" series < <(find "$here/test-patches" -name '[0-9][0-9][0-9][1-9]-*.patch' | sort)
+# Every numbered patch but the cover letter, 0000.
+patches() {
+	find "$1" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort
+}
+mapfile -t series < <(patches "$top/userspace/qemu")
+mapfile -t -O "${#series[@]}" series < <(patches "$here/test-patches")
 hash=$(cat "${series[@]}" "$0" | sha256sum | cut -c1-12)
 tree=$cache/qemu/$version-$hash
 build=$out/$version-$hash
@@ -63,24 +67,7 @@ if [ ! -e "$tree/.done" ]; then
 	mv -T "$tmp" "$tree" 2>/dev/null || [ -e "$tree/.done" ]
 fi
 
-# libvmsr, as an installed copy: the static library, its two headers and a
-# minimal vmsr.pc, so that QEMU finds it with pkg-config like any library.
-sdk=$build/libvmsr
-make -s -C "$top/userspace" OUT="$sdk/obj" "$sdk/obj/libvmsr.a" >&2
-install -C -D -m 0644 "$sdk/obj/libvmsr.a" "$sdk/lib/libvmsr.a"
-install -C -D -m 0644 "$top/userspace/lib/libvmsr.h" "$sdk/include/libvmsr.h"
-install -C -D -m 0644 "$top/uapi/linux/vmsr.h" "$sdk/include/linux/vmsr.h"
-cat >"$sdk/vmsr.pc.new" <<EOF
-Name: vmsr
-Description: libvmsr (static, for the QEMU end-to-end test)
-Version: $(cat "$top/VERSION")
-Cflags: -I$sdk/include
-Libs: $sdk/lib/libvmsr.a -lm
-EOF
-mkdir -p "$sdk/lib/pkgconfig"
-cmp -s "$sdk/vmsr.pc.new" "$sdk/lib/pkgconfig/vmsr.pc" ||
-	mv "$sdk/vmsr.pc.new" "$sdk/lib/pkgconfig/vmsr.pc"
-rm -f "$sdk/vmsr.pc.new"
+sdk=$("$here/libvmsr-sdk.sh" "$build/libvmsr")
 export PKG_CONFIG_PATH=$sdk/lib/pkgconfig
 
 log=$build/build.log

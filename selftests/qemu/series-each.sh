@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# What QEMU's maintainers ask of a series: every patch passes QEMU's
+# checkpatch.pl, and the tree builds at every patch, as "git rebase -x"
+# would show. The series in userspace/qemu/ alone (no test patches) is
+# applied to the pinned QEMU; the build has KVM, libvmsr and the tools, so
+# that qemu-vmsr-helper, which patches 2 to 4 change, is compiled too. One
+# build directory is reused from patch to patch, so only the first build is
+# a full one.
+#
+# usage: series-each.sh OUTDIR
+#   Prints "PASS|FAIL qemu-series/NN-checkpatch" and "PASS|FAIL
+#   qemu-series/NN-builds" for each patch NN. A series that passed before
+#   (same patches, same script) is not built again: its lines are printed
+#   again from OUTDIR. Exits non-zero if any line is a FAIL.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+out=$1
+cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
+
+src=$("$here/qemu-source.sh") || exit 1
+orig=$(echo "$src"/qemu_*.orig.tar.xz)
+version=${orig##*/qemu_}
+version=${version%.orig.tar.xz}
+mapfile -t series < <(find "$top/userspace/qemu" -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort)
+hash=$(cat "${series[@]}" "$0" | sha256sum | cut -c1-12)
+work=$out/series-each-$version-$hash
+results=$work/results
+
+if [ -e "$work/.done" ]; then
+	cat "$results"
+	exit 0
+fi
+
+meson=$cache/qemu/meson
+"$top/selftests/vm/debian-fetch.sh" bookworm-backports meson "$meson" || exit 1
+export PYTHONPATH=$meson/usr/lib/python3/dist-packages
+
+git_() {
+	git -C "$work/src" -c user.name=vmsr -c user.email=vmsr@example.org "$@"
+}
+
+# Only the newest series is kept.
+find "$out" -maxdepth 1 -name 'series-each-*' ! -name "${work##*/}" -exec rm -rf {} +
+
+# The base commit is QEMU with the two Debian patches that let the +ds
+# tarball build; each patch of the series is a commit on top of it.
+rm -rf "$work"
+mkdir -p "$work/src" "$work/obj"
+sdk=$("$here/libvmsr-sdk.sh" "$work/libvmsr") || exit 1
+export PKG_CONFIG_PATH=$sdk/lib/pkgconfig
+tar -C "$work/src" --no-same-owner --strip-components=1 -xf "$orig"
+for p in skip-unpack-edk2-blobs.patch disable-pycotap.patch; do
+	tar -xOf "$src"/*.debian.tar.xz "debian/patches/$p" | patch -s -p1 -d "$work/src"
+done
+printf 'CONFIG_I440FX=y\n' >"$work/src/configs/devices/x86_64-softmmu/vmsr-each.mak"
+git_ init -q
+git_ add -A
+git_ commit -q -m "QEMU $version, buildable from the +ds tarball"
+base=$(git_ rev-parse HEAD)
+if ! git_ am -q "${series[@]}" >"$work/am.log" 2>&1; then
+	echo "FAIL qemu-series/applies"
+	sed 's/^/  /' "$work/am.log"
+	exit 1
+fi
+
+record() {
+	echo "$*" | tee -a "$results"
+}
+
+n=0
+for commit in $(git_ rev-list --reverse "$base..HEAD"); do
+	n=$((n + 1))
+	name=$(printf '%02d' $n)
+	git_ checkout -q "$commit"
+	if (cd "$work/src" && ./scripts/checkpatch.pl -q "$commit^..$commit") \
+		>"$work/checkpatch-$name.log" 2>&1; then
+		record "PASS qemu-series/$name-checkpatch"
+	else
+		record "FAIL qemu-series/$name-checkpatch"
+		sed 's/^/  /' "$work/checkpatch-$name.log"
+	fi
+	# Patch 1 adds the "vmsr" option, so the tree before it has none.
+	log=$work/build-$name.log
+	if [ ! -e "$work/obj/build.ninja" ]; then
+		(cd "$work/obj" && "$work/src/configure" --python=/usr/bin/python3 \
+			--target-list=x86_64-softmmu --without-default-features \
+			--without-default-devices --with-devices-x86_64=vmsr-each \
+			--disable-tcg --enable-kvm --enable-vmsr --enable-tools \
+			--enable-werror --disable-docs --disable-guest-agent \
+			--disable-debug-info --disable-download --disable-install-blobs) \
+			>"$log" 2>&1
+	fi
+	if [ -e "$work/obj/build.ninja" ] &&
+	   ninja -C "$work/obj" -j"$(nproc)" qemu-system-x86_64 qemu-vmsr-helper >>"$log" 2>&1; then
+		record "PASS qemu-series/$name-builds"
+	else
+		record "FAIL qemu-series/$name-builds"
+		tail -n 30 "$log" | sed 's/^/  /'
+	fi
+done
+grep -q '^FAIL' "$results" && exit 1
+touch "$work/.done"
