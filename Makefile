@@ -7,7 +7,7 @@
 #   make lint             checkpatch and sparse over the kernel code
 #   make demo             vmsrstat on a small workload (in a VM if needed)
 #
-# Installing (README.md, "Installing on a real host"):
+# Installing (README.md, "Install on a host"):
 #   make install          libvmsr, vmsrstat, man pages, udev rule and
 #                         modules-load.d entry under $(DESTDIR)$(PREFIX), and
 #                         the DKMS source tree in $(DESTDIR)/usr/src/vmsr-VERSION
@@ -111,6 +111,6 @@ deb:
 		{ echo 'debian/changelog does not name VERSION $(VERSION): add an entry (dch -v)' >&2; exit 1; }
 	rsync -a --exclude=.git --filter=':- .gitignore' ./ $(DEB_OUT)/vmsr-$(VERSION)/
 	cd $(DEB_OUT)/vmsr-$(VERSION) && dpkg-buildpackage -us -uc
-# Always in the benchmark VM: Debian's kernel under TCG, as the table in README.
+# Always in the benchmark VM: Debian's kernel under TCG, as in docs/benchmark.md.
 bench:
 	./selftests/vm/bench.sh

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Validation of every struct that enters through an ioctl. Each check either
- * accepts the input or names the errno of the README's error table; nothing
+ * accepts the input or names the errno of vmsr(4)'s ERRORS; nothing
  * here touches hardware, so vmsr_kunit.ko tests it directly. Commands are
  * main.c's one switch: anything else, one of our numbers with another size
  * or direction included, is -ENOTTY.

@@ -5,7 +5,7 @@
  * RAPL to their guests without a root helper.
  *
  * The device is created root:root 0600; a udev rule grants it to group kvm.
- * The ABI is in uapi/linux/vmsr.h and its error table in README.md.
+ * The ABI: vmsr(4) (userspace/man/vmsr.4); its structs: uapi/linux/vmsr.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

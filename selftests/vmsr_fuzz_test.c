@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vmsr_fuzz_test: a million ioctls on /dev/vmsr with generated inputs, each
- * checked against the README's error table.
+ * checked against vmsr(4)'s ERRORS.
  *
  * A seeded generator builds each call: the command (ours, ours with another
  * size or direction, our type with other numbers, a bit away from ours,

@@ -11,7 +11,7 @@
  *   DATA  out fields that carry a value.
  *
  * A byte that breaks its rule is dirty. The tests cover each success path
- * and each error path of the README's error table, with each of the
+ * and each error path of vmsr(4)'s ERRORS, with each of the
  * patterns, and the last one prints the totals for the host.
  */
 #define _GNU_SOURCE

@@ -11,7 +11,7 @@
  * of the vCPUs it needs to stop, and it hardly ever completes. One
  * thread takes CPUs 1 to 3 offline and online, one at a time and all
  * together; another starts threads that exit at once. Every call must return
- * 0 and every result be one the README allows for that entry: -ENXIO only for
+ * 0 and every result be one vmsr(4) allows for that entry: -ENXIO only for
  * a CPU that is being unplugged, -ESRCH only for a short-lived thread. A hang
  * trips the harness's timeout; the host counts splats in the kernel log.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vmsr_test: the /dev/vmsr ABI as a specification. Every ioctl, every row of
- * the README's error table, bad pointers, and the task rules. Runs as root
+ * vmsr_test: the /dev/vmsr ABI as a specification. Every ioctl, every error of
+ * vmsr(4), bad pointers, and the task rules. Runs as root
  * (vmsr_perm_test covers unprivileged callers); energy values are covered by
  * vmsr_energy_test.
  */

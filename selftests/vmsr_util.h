@@ -42,7 +42,7 @@ static inline uint64_t vmsr_now_ns(void)
 }
 
 /*
- * The README's error table as sets: bit e set means -e may come back, bit 0
+ * vmsr(4)'s ERRORS as sets: bit e set means -e may come back, bit 0
  * means success. An ioctl itself returns 0 or one of VMSR_CALL_ERRORS; an
  * entry's result holds 0 or one of VMSR_ENTRY_ERRORS. EOPNOTSUPP (95), the
  * one errno of the table above 62, takes bit 63 (ENOSR, which vmsr never
@@ -78,7 +78,7 @@ struct vmsr_msr_rule {
 
 #define VMSR_MAX_MSR_RULES 8
 
-/* The README's whitelist for @info's vendor, into @r; returns how many. */
+/* vmsr(4)'s whitelist for @info's vendor, into @r; returns how many. */
 static inline unsigned int vmsr_msr_rules(const struct vmsr_info *info, struct vmsr_msr_rule *r)
 {
 	const vmsr_errset plain = VMSR_ERR(0) | VMSR_ERR(EIO);

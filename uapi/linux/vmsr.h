@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note OR MIT */
 /*
  * /dev/vmsr: read-only access to the host's RAPL energy MSRs, and one-call
- * samples of package energy together with per-task CPU time.
- *
- * Every struct has the same layout on i386 and x86_64: only __u32, __s32
- * and __u64 members, naturally aligned, explicit padding, sizes a multiple
- * of 8. User pointers travel as __u64. Reserved and padding fields must be
- * zero on input and are zero on output. Times are CLOCK_MONOTONIC ns.
+ * samples of package energy together with per-task CPU time. The ABI's
+ * rules and errors are specified in vmsr(4), userspace/man/vmsr.4.
  *
  * Like other uapi headers, this one includes only <linux/types.h>; callers
  * that use the VMSR_IOC_* numbers include <sys/ioctl.h> or <linux/ioctl.h>.
@@ -114,16 +110,9 @@ struct vmsr_task_sample {
 /*
  * vmsr_sample.flags
  *
- * VMSR_SAMPLE_F_FRESH: each task's cpu_ns includes the slice it has run
- * since the scheduler last charged it (at a tick or context switch), read
- * without any lock; without the flag, a running task's times are up to one
- * tick (nohz_full: up to a second) old. With it, cpu_ns of a task that is
- * being switched out at the instant of the read can exceed a later reading
- * by at most the length of that context switch (microseconds), and user_ns
- * and system_ns split cpu_ns in the proportion of the task's sampled user
- * and system time, so either can step back when that proportion shifts.
- * Refused with -EOPNOTSUPP where the kernel's configuration does not allow
- * it (see README).
+ * VMSR_SAMPLE_F_FRESH: cpu_ns includes the time a running task has used
+ * since it was last charged; its bound, and when it is refused with
+ * -EOPNOTSUPP: vmsr(4).
  */
 #define VMSR_SAMPLE_F_FRESH	(1U << 0)
 

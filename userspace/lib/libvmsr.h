@@ -184,7 +184,7 @@ VMSR_API const char *vmsr_open_hint(int err);
  * sampler's lock.
  *
  * Debugging: with LIBVMSR_TRACE=FILE in the environment, every tick appends
- * one line per virtual package to FILE (see README). Like every variable
+ * one line per virtual package to FILE (libvmsr(3)). Like every variable
  * the library reads, it is ignored in set-user-ID and set-group-ID
  * programs (secure_getenv()).
  */

@@ -6,7 +6,7 @@
  * the guest would read. The life cycle rules of libvmsr.h name these tests.
  *
  * The first group is one test per defect of QEMU's virtual RAPL, as
- * README.md lists them; then the sampler's other promises; then one test
+ * docs/design.md lists them; then the sampler's other promises; then one test
  * per defect found in the sampler's first version; then bad input and
  * struct sizes. One replays a stream recorded on the emulated module
  * (tests/data/, found at $VMSR_TEST_DATA).
