@@ -14,7 +14,7 @@
  *
  * And vmsr's RAPL instances are the ones Linux's driver registers a zone
  * for: a package, or on multi-die Intel packages a die ("package-N-die-M"),
- * with the same CPUs.
+ * with the same CPUs, and VMSR_INFO_F_DIES says which.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -226,7 +226,8 @@ static long cpu_topology(unsigned int cpu, const char *attr)
 /*
  * vmsr's RAPL instances are Linux's package zones: as many, and two online
  * CPUs share an instance exactly when they share a package and, where Linux
- * names its zones by die (multi-die Intel packages), a die.
+ * names its zones by die (multi-die Intel packages), a die; and vmsr says
+ * that its ids are dies (VMSR_INFO_F_DIES) exactly when Linux does.
  */
 TEST(instances_are_linux_rapl_zones)
 {
@@ -248,6 +249,7 @@ TEST(instances_are_linux_rapl_zones)
 	       info.nr_packages);
 	fflush(stdout);
 	EXPECT_EQ(z.n, info.nr_packages);
+	EXPECT_EQ(!!z.dies, !!(info.flags & VMSR_INFO_F_DIES));
 	n = info.nr_cpus < 256 ? info.nr_cpus : 256;
 	for (a = 0; a < n; a++) {
 		for (b = 0; b < n; b++) {
