@@ -16,6 +16,11 @@
 #define rdmsrq_safe_on_cpu(cpu, msr, q)	rdmsrl_safe_on_cpu(cpu, msr, q)
 #endif
 
+/* 6.9 renamed topology_max_die_per_package() to topology_max_dies_per_package() (bd745d1c41e7). */
+#if KERNEL_VERSION(6, 9, 0) > LINUX_VERSION_CODE
+#define topology_max_dies_per_package()	topology_max_die_per_package()
+#endif
+
 /* 5.11 added X86_FEATURE_RAPL for AMD and Hygon (CPUID 0x80000007 EDX bit 14). */
 #ifdef X86_FEATURE_RAPL
 #define vmsr_has_amd_rapl()	boot_cpu_has(X86_FEATURE_RAPL)

@@ -65,7 +65,7 @@ static struct vmsr_const *vmsr_const_slot(u32 pkg, const struct vmsr_msr_desc *d
 static int vmsr_const_online(unsigned int cpu)
 {
 	const struct vmsr_vendor_msrs *set = vmsr_vendor_msrs(vmsr_rapl.vendor);
-	u32 pkg = topology_logical_package_id(cpu);
+	u32 pkg = vmsr_cpu_instance(cpu);
 	unsigned int i;
 
 	if (WARN_ON_ONCE(pkg >= nr_cpu_ids))

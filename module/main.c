@@ -57,7 +57,7 @@ static int vmsr_ioctl_info(void __user *argp)
 		.abi_version = VMSR_ABI_VERSION,
 		.vendor = vmsr_rapl.vendor,
 		.domains = vmsr_rapl.domains,
-		.flags = 0,
+		.flags = vmsr_die_scope() ? VMSR_INFO_F_DIES : 0,
 		.power_unit_raw = vmsr_rapl.unit_raw,
 		.energy_unit_shift = vmsr_energy_shift(),
 		.nr_cpus = nr_cpu_ids,

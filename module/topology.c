@@ -1,23 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * CPU to package and core maps. A CPU's package and core are recorded when it
- * first comes online (a CPU hotplug callback) and kept when it goes offline,
- * so every CPU that has ever run keeps them. Energy reads addressed to a package go to
- * one of its CPUs that is online right now; callers hold cpus_read_lock() so
- * that the choice stays valid until the read is done.
+ * CPU to RAPL instance and core maps. A CPU's instance and core are recorded
+ * when it first comes online (a CPU hotplug callback) and kept when it goes
+ * offline, so every CPU that has ever run keeps them. Energy reads addressed
+ * to an instance go to one of its CPUs that is online right now; callers hold
+ * cpus_read_lock() so that the choice stays valid until the read is done.
+ *
+ * A RAPL instance is what one set of RAPL registers counts: a package, or a
+ * die of an Intel package that has several (Cascade Lake-AP). The ABI and
+ * the rest of the module call instance ids "package" ids; vmsr_info's
+ * VMSR_INFO_F_DIES says which they are.
  */
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/sched/isolation.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
+#include <asm/processor.h>
 
 #include "vmsr_compat.h"
 #include "vmsr.h"
 
-static u32 *cpu_pkg;		/* [nr_cpu_ids]: package, or VMSR_NO_PACKAGE */
+static u32 *cpu_pkg;		/* [nr_cpu_ids]: RAPL instance, or VMSR_NO_PACKAGE */
 static u32 *cpu_core;		/* [nr_cpu_ids]: per-core cache key, or VMSR_NO_CORE */
-static u32 nr_packages;		/* one more than the largest package id seen */
+static u32 nr_packages;		/* one more than the largest instance id seen */
+static bool die_scope;		/* instances are dies, not packages */
 /*
  * The CPUs that neither isolcpus= nor nohz_full= isolate, as of the last CPU
  * online: written under the hotplug lock, read under cpus_read_lock().
@@ -26,11 +33,45 @@ static u32 nr_packages;		/* one more than the largest package id seen */
 static cpumask_var_t housekeeping;
 static int hp_state;
 
+/*
+ * Whether RAPL counts per die rather than per package, as Linux's RAPL
+ * drivers decide it: on Intel, when packages have more than one die (perf's
+ * rapl PMU and powercap's intel_rapl key Intel instances by logical die id,
+ * and powercap names them "package-N-die-M" then). AMD and Hygon count per
+ * package, whatever the kernel calls a die there: from 6.10, on CPUs with
+ * CPUID 0x80000026, a CCD, and both drivers key those by package.
+ */
+bool vmsr_rapl_die_scope(u32 vendor, unsigned int dies_per_package)
+{
+	return vendor == VMSR_VENDOR_INTEL && dies_per_package > 1;
+}
+
+/*
+ * @cpu's RAPL instance: its logical die id with @dies, else its logical
+ * package id. Both are dense from 0 across the machine, so below nr_cpu_ids.
+ */
+u32 vmsr_cpu_rapl_id(unsigned int cpu, bool dies)
+{
+	return dies ? topology_logical_die_id(cpu) : topology_logical_package_id(cpu);
+}
+
+/* Whether this machine's instance ids are dies (VMSR_INFO_F_DIES). */
+bool vmsr_die_scope(void)
+{
+	return die_scope;
+}
+
+/* @cpu's RAPL instance on this machine, for a CPU that is online. */
+u32 vmsr_cpu_instance(unsigned int cpu)
+{
+	return vmsr_cpu_rapl_id(cpu, die_scope);
+}
+
 static int vmsr_cpu_online(unsigned int cpu)
 {
-	u32 pkg = topology_logical_package_id(cpu);
+	u32 pkg = vmsr_cpu_instance(cpu);
 
-	/* Package ids are dense and below nr_cpu_ids; anything else is a bug. */
+	/* Instance ids are dense and below nr_cpu_ids; anything else is a bug. */
 	if (WARN_ON_ONCE(pkg >= nr_cpu_ids))
 		return 0;
 	cpumask_and(housekeeping, housekeeping_cpumask(VMSR_HK_DOMAIN),
@@ -47,6 +88,8 @@ int vmsr_topology_init(void)
 	unsigned int cpu;
 	int ret;
 
+	die_scope = vmsr_rapl_die_scope(vmsr_vendor_from_x86(boot_cpu_data.x86_vendor),
+					topology_max_dies_per_package());
 	cpu_pkg = kmalloc_array(nr_cpu_ids, sizeof(*cpu_pkg), GFP_KERNEL);
 	cpu_core = kmalloc_array(nr_cpu_ids, sizeof(*cpu_core), GFP_KERNEL);
 	if (!cpu_pkg || !cpu_core || !zalloc_cpumask_var(&housekeeping, GFP_KERNEL)) {

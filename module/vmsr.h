@@ -55,7 +55,11 @@ int vmsr_check_sample(const struct vmsr_sample *s);
 int vmsr_check_pkg_sample(const struct vmsr_pkg_sample *p);
 int vmsr_check_min_interval(unsigned int us);
 
-/* topology.c: CPU to package map, kept current across CPU hotplug */
+/* topology.c: CPU to RAPL instance (package or die) map, kept current across CPU hotplug */
+bool vmsr_rapl_die_scope(u32 vendor, unsigned int dies_per_package);
+u32 vmsr_cpu_rapl_id(unsigned int cpu, bool dies);
+bool vmsr_die_scope(void);
+u32 vmsr_cpu_instance(unsigned int cpu);
 int vmsr_topology_init(void);
 void vmsr_topology_exit(void);
 u32 vmsr_cpu_package(unsigned int cpu);

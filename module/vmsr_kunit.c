@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests for the parts of vmsr that decide things without hardware:
- * the MSR whitelist, the vendor set, ioctl input validation, the choice of a
- * CPU for a package, and per-core cache keys.
+ * the MSR whitelist, the vendor set, ioctl input validation, RAPL's scope
+ * (package or die) and a CPU's instance, the choice of a CPU for an instance,
+ * and per-core cache keys.
  */
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
+#include <linux/topology.h>
 #include <asm/processor.h>
 
 #include "fresh.h"
@@ -335,6 +338,63 @@ static void vmsr_pick_cpu_housekeeping_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 4, online, hk, 1, 0), 3);
 }
 
+/* RAPL is die-scoped only on Intel packages of several dies, as in Linux's drivers. */
+static void vmsr_rapl_die_scope_test(struct kunit *test)
+{
+	KUNIT_EXPECT_FALSE(test, vmsr_rapl_die_scope(VMSR_VENDOR_INTEL, 1));
+	KUNIT_EXPECT_TRUE(test, vmsr_rapl_die_scope(VMSR_VENDOR_INTEL, 2));
+	KUNIT_EXPECT_TRUE(test, vmsr_rapl_die_scope(VMSR_VENDOR_INTEL, 4));
+	KUNIT_EXPECT_FALSE(test, vmsr_rapl_die_scope(VMSR_VENDOR_AMD, 1));
+	KUNIT_EXPECT_FALSE(test, vmsr_rapl_die_scope(VMSR_VENDOR_AMD, 8));
+	KUNIT_EXPECT_FALSE(test, vmsr_rapl_die_scope(VMSR_VENDOR_HYGON, 4));
+	KUNIT_EXPECT_FALSE(test, vmsr_rapl_die_scope(VMSR_VENDOR_UNKNOWN, 2));
+}
+
+/*
+ * On the running machine, in either scope: ids are below nr_cpu_ids, and two
+ * online CPUs share an id exactly when the kernel puts them in one package
+ * (core cpumask) or, for dies, one die (die cpumask).
+ */
+static void vmsr_cpu_rapl_id_test(struct kunit *test)
+{
+	unsigned int a, b;
+	int dies;
+
+	cpus_read_lock();
+	for (dies = 0; dies <= 1; dies++) {
+		for_each_online_cpu(a) {
+			const struct cpumask *same = dies ? topology_die_cpumask(a) :
+							    topology_core_cpumask(a);
+
+			KUNIT_EXPECT_LT(test, vmsr_cpu_rapl_id(a, dies), nr_cpu_ids);
+			for_each_online_cpu(b)
+				KUNIT_EXPECT_EQ_MSG(test, cpumask_test_cpu(b, same),
+						    vmsr_cpu_rapl_id(a, dies) ==
+						    vmsr_cpu_rapl_id(b, dies),
+						    "dies %d, cpu%u and cpu%u", dies, a, b);
+		}
+	}
+	cpus_read_unlock();
+}
+
+/* Two packages of two dies, CPUs 0-1 / 2-3 / 4-5 / 6-7: reads stay in the die asked for. */
+static void vmsr_pick_cpu_die_test(struct kunit *test)
+{
+	static const u32 map[] = { 0, 0, 1, 1, 2, 2, 3, 3 };
+	struct cpumask *online = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	unsigned int cpu;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, online);
+	for (cpu = 0; cpu < 8; cpu++)
+		cpumask_set_cpu(cpu, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 8, online, online, 1, 0), 2);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 8, online, online, 3, 4), 6);
+	/* Die 1 offline: not served by its package's other die. */
+	cpumask_clear_cpu(2, online);
+	cpumask_clear_cpu(3, online);
+	KUNIT_EXPECT_EQ(test, vmsr_pick_cpu(map, 8, online, online, 1, 0), -ENXIO);
+}
+
 /* min_interval_us: from 1 ms, the RAPL counters' own update interval, to 10 s. */
 static void vmsr_check_min_interval_test(struct kunit *test)
 {
@@ -411,6 +471,9 @@ static struct kunit_case vmsr_test_cases[] = {
 	KUNIT_CASE(vmsr_task_runtime_test),
 	KUNIT_CASE(vmsr_pick_cpu_test),
 	KUNIT_CASE(vmsr_pick_cpu_housekeeping_test),
+	KUNIT_CASE(vmsr_rapl_die_scope_test),
+	KUNIT_CASE(vmsr_cpu_rapl_id_test),
+	KUNIT_CASE(vmsr_pick_cpu_die_test),
 	KUNIT_CASE(vmsr_check_min_interval_test),
 	KUNIT_CASE(vmsr_core_key_test),
 	{}

@@ -234,13 +234,12 @@ for v in 7.2 6.1; do
 done
 
 # Debian's kernel has Linux's RAPL driver, for the comparison (init.sh).
-# Two packages, one die each: with dies=2, vmsr reads one die's counter per
-# package and the comparison fails (die scope is not done yet).
+# Two packages of two dies each: RAPL is die-scoped there (Cascade Lake-AP).
 selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
 deb_mods=${deb_image%/boot/*}/lib/modules/${deb_image##*/vmlinuz-}/kernel
 rapl_kos=("$deb_mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko"
 	  "$deb_mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko")
-VMSR_CPU=$intel_cpu,x-rapl-fault-msr=0x614 VMSR_SMP=4,sockets=2 \
+VMSR_CPU=$intel_cpu,x-rapl-fault-msr=0x614 VMSR_SMP=4,sockets=2,dies=2 \
 	vmrun debian-6.1 "$deb_image" "$out/debian-6.1/production/vmsr.ko:vmsr.ko" "${rapl_kos[@]}"
 VMSR_CPU=$amd_cpu vmrun debian-6.1+amd "$deb_image" \
 	"$out/debian-6.1/production/vmsr.ko:vmsr.ko" "${rapl_kos[@]}"

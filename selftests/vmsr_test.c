@@ -49,6 +49,10 @@ TEST_F(dev, info_describes_the_machine)
 	EXPECT_GT(i->max_sample_pkgs, 0);
 	EXPECT_GT(i->max_sample_tasks, 0);
 	EXPECT_EQ(0, i->domains & ~0x1fU);
+	/* Only Intel has die-scoped RAPL (vmsr_truth_test checks it against Linux's). */
+	EXPECT_EQ(0, i->flags & ~VMSR_INFO_F_DIES);
+	if (i->vendor != VMSR_VENDOR_INTEL)
+		EXPECT_EQ(0, i->flags);
 	if (i->domains) {
 		EXPECT_NE(0, i->power_unit_raw);
 		EXPECT_EQ((i->power_unit_raw >> 8) & 0x1f, i->energy_unit_shift);

@@ -11,6 +11,10 @@
  * outer powercap deltas. No timing is assumed. Prints, for the record:
  *   rapl-truth: cpu=MODEL zones=N vmsr_uj=A linux_uj=B diff_pct=C
  * with B the middle of the inner and outer deltas.
+ *
+ * And vmsr's RAPL instances are the ones Linux's driver registers a zone
+ * for: a package, or on multi-die Intel packages a die ("package-N-die-M"),
+ * with the same CPUs, and VMSR_INFO_F_DIES says which.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -27,6 +31,7 @@
 
 struct zones {
 	int n;
+	int dies;	/* zones named "package-N-die-M" */
 	char path[MAX_ZONES][300];
 	uint64_t range_uj[MAX_ZONES];
 };
@@ -55,6 +60,7 @@ static void find_zones(struct zones *z)
 	FILE *f;
 
 	z->n = 0;
+	z->dies = 0;
 	while (dir && (d = readdir(dir)) && z->n < MAX_ZONES) {
 		if (strncmp(d->d_name, "intel-rapl:", 11) || strchr(d->d_name + 11, ':'))
 			continue;
@@ -64,8 +70,10 @@ static void find_zones(struct zones *z)
 			continue;
 		if (fscanf(f, "%63s", name) == 1 && !strncmp(name, "package-", 8)) {
 			snprintf(z->path[z->n], sizeof(z->path[0]), POWERCAP "/%s", d->d_name);
-			if (!read_u64(z->path[z->n], "max_energy_range_uj", &z->range_uj[z->n]))
+			if (!read_u64(z->path[z->n], "max_energy_range_uj", &z->range_uj[z->n])) {
+				z->dies += !!strstr(name, "-die-");
 				z->n++;
+			}
 		}
 		fclose(f);
 	}
@@ -202,6 +210,62 @@ TEST(pkg_energy_matches_linux_rapl)
 	tol = (z.n + info.nr_packages) * (1e6 / (double)(1ULL << info.energy_unit_shift) + 1);
 	EXPECT_LE(inner - tol, vmsr_uj);
 	EXPECT_GE(outer + tol, vmsr_uj);
+	close(fd);
+}
+
+/* A CPU's topology attribute, -1 if it cannot be read. */
+static long cpu_topology(unsigned int cpu, const char *attr)
+{
+	char dir[96];
+	uint64_t val;
+
+	snprintf(dir, sizeof(dir), "/sys/devices/system/cpu/cpu%u/topology", cpu);
+	return read_u64(dir, attr, &val) ? -1 : (long)val;
+}
+
+/*
+ * vmsr's RAPL instances are Linux's package zones: as many, and two online
+ * CPUs share an instance exactly when they share a package and, where Linux
+ * names its zones by die (multi-die Intel packages), a die; and vmsr says
+ * that its ids are dies (VMSR_INFO_F_DIES) exactly when Linux does.
+ */
+TEST(instances_are_linux_rapl_zones)
+{
+	uint32_t map[256], a, b, n;
+	struct vmsr_info info;
+	struct zones z;
+	const char *skip;
+	int fd;
+
+	find_zones(&z);
+	if (!z.n)
+		SKIP(return, "Linux's RAPL driver found no package here (no RAPL)");
+	skip = vmsr_fixture_open(&fd, &info);
+	if (skip)
+		SKIP(return, "%s", skip);
+	info = (struct vmsr_info){ .cpu_map_len = 256, .cpu_map = (uintptr_t)map };
+	ASSERT_EQ(0, vmsr_ioctl(fd, VMSR_IOC_INFO, &info));
+	printf("rapl-instances: zones=%d die_zones=%d vmsr_instances=%u\n", z.n, z.dies,
+	       info.nr_packages);
+	fflush(stdout);
+	EXPECT_EQ(z.n, info.nr_packages);
+	EXPECT_EQ(!!z.dies, !!(info.flags & VMSR_INFO_F_DIES));
+	n = info.nr_cpus < 256 ? info.nr_cpus : 256;
+	for (a = 0; a < n; a++) {
+		for (b = 0; b < n; b++) {
+			long pa = cpu_topology(a, "physical_package_id");
+			long pb = cpu_topology(b, "physical_package_id");
+			int same = pa == pb && (!z.dies || cpu_topology(a, "die_id") ==
+						cpu_topology(b, "die_id"));
+
+			if (pa < 0 || pb < 0 || map[a] == VMSR_NO_PACKAGE || map[b] == VMSR_NO_PACKAGE)
+				continue;
+			EXPECT_EQ(same, map[a] == map[b]) {
+				TH_LOG("cpu%u: package %ld instance %u; cpu%u: package %ld instance %u",
+				       a, pa, map[a], b, pb, map[b]);
+			}
+		}
+	}
 	close(fd);
 }
 

@@ -12,7 +12,12 @@
 
 #include <linux/types.h>
 
-#define VMSR_ABI_VERSION	1
+/*
+ * 2: "package" ids name RAPL instances, which are dies on multi-die Intel
+ * packages (VMSR_INFO_F_DIES). Same structs and commands as 1, whose
+ * modules read one die per package there.
+ */
+#define VMSR_ABI_VERSION	2
 
 /* vmsr_info.vendor */
 #define VMSR_VENDOR_UNKNOWN	0
@@ -29,6 +34,13 @@
 #define VMSR_NR_DOMAINS		8	/* slots in the arrays, room to grow */
 #define VMSR_DOMAIN_BIT(d)	(1U << (d))
 
+/*
+ * Package ids: every id this header calls a package id names a RAPL
+ * instance, one set of RAPL registers: a package, or, where
+ * VMSR_INFO_F_DIES is set, a die (multi-die Intel packages, where RAPL
+ * counts per die). Ids are dense from 0.
+ */
+
 /* Marks a CPU that has no package yet (never brought online). */
 #define VMSR_NO_PACKAGE		0xffffffffU
 
@@ -38,6 +50,8 @@
  * RAPL itself. No build sets it any more; the name stays for old callers.
  */
 #define VMSR_INFO_F_EMULATED	(1U << 0)	/* never set */
+/* Package ids name dies: RAPL is die-scoped on this machine (since ABI 2). */
+#define VMSR_INFO_F_DIES	(1U << 1)
 
 struct vmsr_info {
 	__u32 abi_version;	/* out: VMSR_ABI_VERSION */
@@ -47,7 +61,7 @@ struct vmsr_info {
 	__u64 power_unit_raw;	/* out: MSR 0x606 (Intel) or 0xC0010299 (AMD), 0 if no RAPL */
 	__u32 energy_unit_shift; /* out: one counter step is 2^-shift joule */
 	__u32 nr_cpus;		/* out: possible CPU ids, 0 .. nr_cpus - 1 */
-	__u32 nr_packages;	/* out: package ids, 0 .. nr_packages - 1 */
+	__u32 nr_packages;	/* out: package (or die) ids, 0 .. nr_packages - 1 */
 	__u32 min_interval_us;	/* out: energy counters refresh at most this often */
 	__u32 max_read_entries;	/* out: cap on vmsr_read.count */
 	__u32 max_sample_pkgs;	/* out: cap on vmsr_sample.nr_pkgs */

@@ -110,6 +110,10 @@ VMSR_API const char *vmsr_open_hint(int err);
  *                 thread T that the sample found on P, clamped to [0, 1]
  *   energy(T)   = share(T) * dE(P)
  *
+ * A host package is what /dev/vmsr numbers as one: on Intel hosts whose
+ * packages have several dies, RAPL counts per die and so does the sampler,
+ * with the die's online CPUs (VMSR_INFO_F_DIES, see vmsr(4)).
+ *
  * Policy, the same as QEMU's: the energy of the non-vCPU threads found on P
  * is spread evenly over the vCPUs whose threads are on P (over all vCPUs if
  * none is). A virtual package's energy is the sum of its vCPUs' energy.

@@ -12,8 +12,9 @@
  * Environment: VMSR_FAKE_WATTS (default 10), VMSR_FAKE_NO_RAPL=1,
  * VMSR_FAKE_OPEN_ERRNO=N (vmsr_open fails with -N), VMSR_FAKE_FROZEN_CLOCK=1
  * (SAMPLE's start_ns and end_ns stand still; the counters still refresh),
- * VMSR_FAKE_SHIFT (energy unit, default 16) and VMSR_FAKE_TDP_W (an Intel
- * host with that TDP).
+ * VMSR_FAKE_SHIFT (energy unit, default 16), VMSR_FAKE_TDP_W (an Intel
+ * host with that TDP) and VMSR_FAKE_DIES=1 (an Intel host whose RAPL is
+ * die-scoped: its one instance is a die).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -55,7 +56,9 @@ int vmsr_get_info(int fd, struct vmsr_info *info, uint32_t *cpu_map, uint32_t cp
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
 	info->abi_version = VMSR_ABI_VERSION;
-	info->vendor = env("VMSR_FAKE_TDP_W", 0) ? VMSR_VENDOR_INTEL : VMSR_VENDOR_AMD;
+	info->vendor = env("VMSR_FAKE_TDP_W", 0) || env("VMSR_FAKE_DIES", 0) ?
+		       VMSR_VENDOR_INTEL : VMSR_VENDOR_AMD;
+	info->flags = env("VMSR_FAKE_DIES", 0) ? VMSR_INFO_F_DIES : 0;
 	info->nr_cpus = get_nprocs_conf();
 	info->nr_packages = 1;
 	info->min_interval_us = 1000;

@@ -256,6 +256,23 @@ TEST_F_TIMEOUT(vmsrstat, reports_go_to_the_output_file, 600)
 	EXPECT_NE(NULL, strstr(file, "package 0")) TH_LOG("report file: %s", file);
 }
 
+/* Where RAPL is die-scoped (VMSR_INFO_F_DIES), its instances are called dies. */
+TEST_F_TIMEOUT(vmsrstat, die_scoped_rapl_reports_dies, 600)
+{
+	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sleep", "0.3")));
+	EXPECT_NE(NULL, strstr(self->out, "package 0:")) TH_LOG("stdout: %s", self->out);
+	EXPECT_EQ(NULL, strstr(self->out, "die 0:")) TH_LOG("stdout: %s", self->out);
+	setenv("VMSR_FAKE_DIES", "1", 1);
+	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sleep", "0.3")));
+	EXPECT_NE(NULL, strstr(self->out, "die 0:")) TH_LOG("stdout: %s", self->out);
+	EXPECT_EQ(NULL, strstr(self->out, "package 0:")) TH_LOG("stdout: %s", self->out);
+	RUN("vmsrstat", "--json", "-n", "2", "-i", "0.05", "--", "sleep", "1");
+	EXPECT_NE(NULL, strstr(self->out, "\"dies\":true")) TH_LOG("stdout: %s", self->out);
+	unsetenv("VMSR_FAKE_DIES");
+	RUN("vmsrstat", "--json", "-n", "2", "-i", "0.05", "--", "sleep", "1");
+	EXPECT_NE(NULL, strstr(self->out, "\"dies\":false")) TH_LOG("stdout: %s", self->out);
+}
+
 TEST_F_TIMEOUT(vmsrstat, summary_is_printed_at_exit, 600)
 {
 	EXPECT_EQ(0, EXIT_CODE(RUN("vmsrstat", "-i", "0.05", "--", "sleep", "0.3")));

@@ -85,6 +85,12 @@ static void process_total(const struct vmsr_watch *w, double *cpu_ns, double *jo
 	*joules = j[VMSR_DOMAIN_PKG];
 }
 
+/* What the host's RAPL instances are: dies where RAPL is die-scoped, else packages. */
+static const char *instance_name(const struct vmsr_watch *w)
+{
+	return w->acct.host.info.flags & VMSR_INFO_F_DIES ? "die" : "package";
+}
+
 static void text_interval(FILE *f, const struct vmsr_watch *w)
 {
 	double secs = w->acct.interval_ns / 1e9, cpu, joules, tcpu, tjoules;
@@ -96,7 +102,7 @@ static void text_interval(FILE *f, const struct vmsr_watch *w)
 	for (uint32_t p = 0; p < w->acct.host.info.nr_packages; p++) {
 		const struct vmsr_account_pkg *ap = &w->acct.pkgs[p];
 
-		fprintf(f, "   package %u: ", p);
+		fprintf(f, "   %s %u: ", instance_name(w), p);
 		text_number(f, "%*.2f", 8, ratio(ap->joules[VMSR_DOMAIN_PKG], secs, e));
 		fputs(" W ", f);
 		text_number(f, "%*.2f", 10, e ? ap->total_joules[VMSR_DOMAIN_PKG] : NAN);
@@ -138,8 +144,9 @@ static void json_interval(FILE *f, const struct vmsr_watch *w)
 	report_json_number(f, (w->last_ns - w->first_ns) / 1e9);
 	fputs(",\"interval_s\":", f);
 	report_json_number(f, secs);
-	fprintf(f, ",\"emulated\":%s,\"packages\":[",
-		w->acct.host.info.flags & VMSR_INFO_F_EMULATED ? "true" : "false");
+	fprintf(f, ",\"emulated\":%s,\"dies\":%s,\"packages\":[",
+		w->acct.host.info.flags & VMSR_INFO_F_EMULATED ? "true" : "false",
+		w->acct.host.info.flags & VMSR_INFO_F_DIES ? "true" : "false");
 	for (uint32_t p = 0; p < w->acct.host.info.nr_packages; p++) {
 		const struct vmsr_account_pkg *ap = &w->acct.pkgs[p];
 
@@ -223,7 +230,7 @@ void report_summary(FILE *f, const struct vmsr_watch *w, bool json)
 		text_number(f, "%*.2f", 0, ratio(joules, secs, e));
 		fputs(" W on average\n", f);
 		for (uint32_t p = 0; p < w->acct.host.info.nr_packages; p++) {
-			fprintf(f, "   package %u: ", p);
+			fprintf(f, "   %s %u: ", instance_name(w), p);
 			text_number(f, "%*.2f", 0,
 				    e ? w->acct.pkgs[p].total_joules[VMSR_DOMAIN_PKG] : NAN);
 			fputs(" J\n", f);
