@@ -3,8 +3,8 @@
 #
 # make bench: boots Debian's own kernel (no debug options) under TCG, as
 # make demo does (QEMU's x-rapl-emu RAPL registers), with Debian's msr
-# driver and the vmsr module, and runs vmsr-bench there. Its table goes to
-# stdout.
+# driver and the vmsr module, and runs vmsr-bench there, with vmsr_exporter
+# beside it for section 4. Its table goes to stdout.
 #
 # usage: bench.sh [--smoke]
 #   --smoke: a short run that only shows that the benchmark works.
@@ -32,8 +32,20 @@ esac
 
 "$here/build-module.sh" "$headers" production "$out/module"
 make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
-VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
-	"$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
+
+# The exporter (section 4) links libmicrohttpd, which Debian ships only as a
+# shared library: it goes in with the libraries ldd names, from this host.
+make -s -C "$top/userspace" OUT="$out/exporter" VMSR_LIB="$out/exporter/libvmsr.a" \
+	"$out/exporter/vmsr_exporter" >/dev/null
+rm -rf "$out/overlay"
+install -D -m 0755 "$out/exporter/vmsr_exporter" "$out/overlay/bin/vmsr_exporter"
+for lib in $(ldd "$out/exporter/vmsr_exporter" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+	$1 ~ /^\// { print $1 }'); do
+	install -D -m 0755 "$lib" "$out/overlay$lib"
+done
+
+VMSR_OVERLAY=$out/overlay VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" \
+	"$out/initramfs.cpio.gz" "$out/bin" "$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
 
 # tsc=reliable: TCG's TSC follows the host's clock, but the kernel finds
 # it unsynchronised and falls back to the emulated HPET, where each clock
