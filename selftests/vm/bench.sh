@@ -6,8 +6,9 @@
 # driver and the vmsr module, and runs vmsr-bench there, with vmsr_exporter
 # beside it for section 4. Its table goes to stdout.
 #
-# usage: bench.sh [--smoke]
-#   --smoke: a short run that only shows that the benchmark works.
+# usage: bench.sh [--smoke] [VMSR-BENCH OPTION]...
+#   --smoke: a short run that only shows that the benchmark works. Every
+#   argument goes to vmsr-bench (e.g. --section 4: only the exporter's).
 # Exits non-zero if the VM did not run the benchmark to the end.
 set -euo pipefail
 
@@ -15,8 +16,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/selftests/vm
 export VMSR_CACHE=${VMSR_CACHE:-$HOME/.cache/vmsr}
 out=${VMSR_BUILD:-$VMSR_CACHE/build}/bench
-args=
-[ "${1:-}" = --smoke ] && args=--smoke
+args=$(IFS=,; echo "$*")
 
 "$top/selftests/deps.sh"
 mapfile -t deb < <("$here/debian-kernel.sh")
