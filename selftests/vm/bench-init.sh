@@ -10,6 +10,8 @@
 exec >/dev/ttyS1 2>&1
 insmod /lib/vmsr/msr.ko || echo "vmsr-bench: msr.ko did not load"
 insmod /lib/vmsr/vmsr.ko || echo "vmsr-bench: the vmsr module did not load"
+# Section 4 scrapes the exporter on 127.0.0.1.
+ip link set lo up || echo "vmsr-bench: the loopback interface did not come up"
 args=$(echo "${vmsr_bench:-}" | tr , ' ')
 # shellcheck disable=SC2086 # word splitting intended
 vmsr-bench $args

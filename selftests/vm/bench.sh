@@ -3,11 +3,12 @@
 #
 # make bench: boots Debian's own kernel (no debug options) under TCG, as
 # make demo does (QEMU's x-rapl-emu RAPL registers), with Debian's msr
-# driver and the vmsr module, and runs vmsr-bench there. Its table goes to
-# stdout.
+# driver and the vmsr module, and runs vmsr-bench there, with vmsr_exporter
+# beside it for section 4. Its table goes to stdout.
 #
-# usage: bench.sh [--smoke]
-#   --smoke: a short run that only shows that the benchmark works.
+# usage: bench.sh [--smoke] [VMSR-BENCH OPTION]...
+#   --smoke: a short run that only shows that the benchmark works. Every
+#   argument goes to vmsr-bench (e.g. --section 4: only the exporter's).
 # Exits non-zero if the VM did not run the benchmark to the end.
 set -euo pipefail
 
@@ -15,8 +16,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 here=$top/selftests/vm
 export VMSR_CACHE=${VMSR_CACHE:-$HOME/.cache/vmsr}
 out=${VMSR_BUILD:-$VMSR_CACHE/build}/bench
-args=
-[ "${1:-}" = --smoke ] && args=--smoke
+args=$(IFS=,; echo "$*")
 
 "$top/selftests/deps.sh"
 mapfile -t deb < <("$here/debian-kernel.sh")
@@ -32,8 +32,20 @@ esac
 
 "$here/build-module.sh" "$headers" production "$out/module"
 make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
-VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
-	"$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
+
+# The exporter (section 4) links libmicrohttpd, which Debian ships only as a
+# shared library: it goes in with the libraries ldd names, from this host.
+make -s -C "$top/userspace" OUT="$out/exporter" VMSR_LIB="$out/exporter/libvmsr.a" \
+	"$out/exporter/vmsr_exporter" >/dev/null
+rm -rf "$out/overlay"
+install -D -m 0755 "$out/exporter/vmsr_exporter" "$out/overlay/bin/vmsr_exporter"
+for lib in $(ldd "$out/exporter/vmsr_exporter" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+	$1 ~ /^\// { print $1 }'); do
+	install -D -m 0755 "$lib" "$out/overlay$lib"
+done
+
+VMSR_OVERLAY=$out/overlay VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" \
+	"$out/initramfs.cpio.gz" "$out/bin" "$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
 
 # tsc=reliable: TCG's TSC follows the host's clock, but the kernel finds
 # it unsynchronised and falls back to the emulated HPET, where each clock

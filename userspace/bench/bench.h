@@ -49,6 +49,11 @@ struct bench_config {
 	const unsigned int *overhead_hz;
 	unsigned int nr_overhead_hz;
 	double overhead_secs[3];	/* per rate */
+	const char *exporter;	/* path of vmsr_exporter */
+	const unsigned int *exporter_vms;	/* stand-in VMs, growing */
+	unsigned int nr_exporter_vms;
+	unsigned int exporter_secs;	/* CPU window per size */
+	unsigned int exporter_scrapes;	/* scrapes timed per size */
 };
 
 /* What the sections hand to the summary line; negative when not measured. */
@@ -57,6 +62,8 @@ struct bench_summary {
 	double clock_over_vmsr_256;
 	double share_err_pct_100ms;
 	double cpu_pct_256_100hz;
+	double exporter_cpu_pct_128vm;
+	double exporter_scrape_ms_128vm;
 };
 
 /* pool.c: N threads of this process that sleep until stopped */
@@ -154,5 +161,9 @@ int duty_cpu_at(const struct duty_thread *d, uint64_t at_ns, double *cpu_ns);
 int cost_section(const struct bench_config *cfg, struct bench_summary *sum);
 int accuracy_section(const struct bench_config *cfg, struct bench_summary *sum);
 int overhead_section(const struct bench_config *cfg, struct bench_summary *sum);
+int exporter_section(const struct bench_config *cfg, struct bench_summary *sum);
+
+/* exporter.c: a stand-in VM, this program run as qemu-system-x86_64 */
+int standin_main(void);
 
 #endif /* VMSR_BENCH_H */

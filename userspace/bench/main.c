@@ -6,10 +6,14 @@
  * with one machine-readable line:
  *
  *   bench: qemu_over_vmsr_256=X clock_over_vmsr_256=Y share_err_pct_100ms=Z cpu_pct_256_100hz=W
+ *          exporter_cpu_pct_128vm=E exporter_scrape_ms_128vm=S
  *
- * usage: vmsr-bench [--smoke] [--device PATH] [--helper PATH]
- *   --smoke  a short run that only checks that everything works
- * Needs /dev/vmsr, and root for the helper's /dev/cpu/N/msr (modprobe msr).
+ * usage: vmsr-bench [--smoke] [--section N] [--device PATH] [--helper PATH] [--exporter PATH]
+ *   --smoke    a short run that only checks that everything works
+ *   --section  only section N (1 to 4) of the table
+ * Needs /dev/vmsr, root for the helper's /dev/cpu/N/msr (modprobe msr), and
+ * the loopback interface up for the exporter (section 4). Run under the
+ * name qemu-system-x86_64, it is one of section 4's stand-in VMs.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -27,6 +31,8 @@ static const unsigned int full_threads[] = { 1, 16, 256, 1024 };
 static const unsigned int smoke_threads[] = { 1, 256 };
 static const unsigned int full_hz[] = { 1, 100, 1000 };
 static const unsigned int smoke_hz[] = { 100 };
+static const unsigned int full_vms[] = { 1, 16, 128 };
+static const unsigned int smoke_vms[] = { 1, 16 };
 
 static const struct bench_config full = {
 	.cost_ticks = 31,
@@ -36,6 +42,10 @@ static const struct bench_config full = {
 	.overhead_hz = full_hz,
 	.nr_overhead_hz = 3,
 	.overhead_secs = { 5, 3, 2 },
+	.exporter_vms = full_vms,
+	.nr_exporter_vms = 3,
+	.exporter_secs = 10,
+	.exporter_scrapes = 10,
 };
 
 static const struct bench_config smoke = {
@@ -47,21 +57,30 @@ static const struct bench_config smoke = {
 	.overhead_hz = smoke_hz,
 	.nr_overhead_hz = 1,
 	.overhead_secs = { 0.5 },
+	.exporter_vms = smoke_vms,
+	.nr_exporter_vms = 2,
+	.exporter_secs = 2,
+	.exporter_scrapes = 3,
 };
 
-/* The helper sits next to this program unless told otherwise. */
-static char *helper_beside(void)
+static int (*const sections[])(const struct bench_config *, struct bench_summary *) = {
+	cost_section, accuracy_section, overhead_section, exporter_section,
+};
+#define NR_SECTIONS	(sizeof(sections) / sizeof(sections[0]))
+
+/* The helper and the exporter sit next to this program unless told otherwise. */
+static char *beside(const char *name)
 {
-	static char path[PATH_MAX];
+	char path[PATH_MAX], *slash, *out;
 	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-	char *slash;
 
 	if (n <= 0)
-		return "vmsr-bench-helper";
+		return strdup(name);
 	path[n] = 0;
 	slash = strrchr(path, '/');
-	strcpy(slash ? slash + 1 : path, "vmsr-bench-helper");
-	return path;
+	strcpy(slash ? slash + 1 : path, name);
+	out = strdup(path);
+	return out ? out : strdup(name);
 }
 
 static void print_header(const struct bench_config *cfg)
@@ -92,12 +111,19 @@ int main(int argc, char **argv)
 		{ "smoke", no_argument, NULL, 's' },
 		{ "device", required_argument, NULL, 'd' },
 		{ "helper", required_argument, NULL, 'H' },
+		{ "exporter", required_argument, NULL, 'e' },
+		{ "section", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bench_summary sum = { -1, -1, -1, -1 };
+	struct bench_summary sum = { -1, -1, -1, -1, -1, -1 };
 	struct bench_config cfg = full;
-	const char *device = NULL, *helper = NULL;
-	int c, ret;
+	const char *device = NULL, *helper = NULL, *exporter = NULL;
+	const char *base = strrchr(argv[0], '/');
+	unsigned int only = 0;
+	int c, ret = 0;
+
+	if (!strcmp(base ? base + 1 : argv[0], "qemu-system-x86_64"))
+		return standin_main();
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -110,21 +136,32 @@ int main(int argc, char **argv)
 		case 'H':
 			helper = optarg;
 			break;
+		case 'e':
+			exporter = optarg;
+			break;
+		case 'S':
+			only = strtoul(optarg, NULL, 10);
+			if (only >= 1 && only <= NR_SECTIONS)
+				break;
+			/* fall through */
 		default:
-			fprintf(stderr, "usage: vmsr-bench [--smoke] [--device PATH] [--helper PATH]\n");
+			fprintf(stderr, "usage: vmsr-bench [--smoke] [--section N] [--device PATH] [--helper PATH] [--exporter PATH]\n");
 			return 2;
 		}
 	}
 	cfg.device = device;
-	cfg.helper = helper ? helper : helper_beside();
+	cfg.helper = helper ? helper : beside("vmsr-bench-helper");
+	cfg.exporter = exporter ? exporter : beside("vmsr_exporter");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	print_header(&cfg);
-	ret = cost_section(&cfg, &sum) || accuracy_section(&cfg, &sum) ||
-	      overhead_section(&cfg, &sum);
+	for (unsigned int i = 0; i < NR_SECTIONS && !ret; i++)
+		if (!only || only == i + 1)
+			ret = sections[i](&cfg, &sum);
 	printf("\nbench: qemu_over_vmsr_256=%.1f clock_over_vmsr_256=%.2f "
-	       "share_err_pct_100ms=%.3f cpu_pct_256_100hz=%.3f\n",
+	       "share_err_pct_100ms=%.3f cpu_pct_256_100hz=%.3f "
+	       "exporter_cpu_pct_128vm=%.3f exporter_scrape_ms_128vm=%.2f\n",
 	       sum.qemu_over_vmsr_256, sum.clock_over_vmsr_256, sum.share_err_pct_100ms,
-	       sum.cpu_pct_256_100hz);
+	       sum.cpu_pct_256_100hz, sum.exporter_cpu_pct_128vm, sum.exporter_scrape_ms_128vm);
 	return ret ? 1 : 0;
 }

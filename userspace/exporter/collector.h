@@ -62,6 +62,7 @@ struct collector {
 
 	/* the device */
 	int fd;
+	int stat_fd;		/* /proc/stat, kept open: each sample preads it */
 	enum device_status status;
 	bool status_logged;
 	struct vmsr_info info;

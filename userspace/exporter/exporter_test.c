@@ -528,4 +528,22 @@ TEST_F(fakeproc, an_old_process_is_not_read_again)
 	EXPECT_EQ(0, self->set.nr_vms);
 }
 
+/* Kernel threads never execute QEMU: read once, even while young. */
+TEST_F(fakeproc, a_kernel_thread_is_read_once)
+{
+	char path[256], stat[256];
+
+	add_proc(self->root, 600, "kworker/0:1", 99990, "", 0, 1);
+	snprintf(path, sizeof(path), "%s/600/stat", self->root);
+	snprintf(stat, sizeof(stat),
+		 "600 (kworker/0:1) I 2 0 0 0 -1 %u 0 0 0 0 0 0 0 0 20 0 1 0 99990 0 0\n",
+		 PF_KTHREAD_FLAG);
+	put_file(path, stat, strlen(stat));
+	ASSERT_EQ(0, vms_scan(&self->set, self->root, 10, 100000, 100, 60));
+	EXPECT_EQ(0, self->set.nr_vms);
+	add_proc(self->root, 600, "qemu-system-x86", 99990, CMDLINE("qemu-system-x86_64"), 1);
+	ASSERT_EQ(0, vms_scan(&self->set, self->root, 11, 100100, 100, 60));
+	EXPECT_EQ(0, self->set.nr_vms);
+}
+
 TEST_HARNESS_MAIN

@@ -128,15 +128,19 @@ int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
 		char stat[1024];
 		ssize_t len;
 
-		if (old && (old->is_vm || old->starttime + grace < boot_ticks)) {
+		unsigned long long flags;
+
+		if (old && (old->is_vm || old->kthread || old->starttime + grace < boot_ticks)) {
 			procs[n++] = *old;
 			continue;
 		}
 		len = proc_read(proc_root, pids[i], "stat", stat, sizeof(stat) - 1);
-		if (len <= 0 || proc_parse_starttime(stat, len, &p->starttime))
+		if (len <= 0 || proc_parse_starttime(stat, len, &p->starttime) ||
+		    proc_stat_field(stat, len, 9, &flags))
 			continue;	/* gone already */
 		p->pid = pids[i];
-		p->is_vm = classify(proc_root, pids[i], stat, len, &id);
+		p->kthread = flags & PF_KTHREAD_FLAG;
+		p->is_vm = !p->kthread && classify(proc_root, pids[i], stat, len, &id);
 		if (p->is_vm && !find_vm(set, p->pid, p->starttime))
 			ret = add_vm(set, p->pid, p->starttime, &id);
 		n++;

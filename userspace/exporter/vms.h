@@ -7,7 +7,9 @@
  * Every sampling tick rescans /proc. A process is classified when its pid
  * is first seen, and again on every tick while it is younger than
  * VMS_EXEC_GRACE_S, so that a process which forks and then executes QEMU
- * (libvirt does) is found. A pid is taken to be the same process from one
+ * (libvirt does) is found; but a kernel thread (PF_KTHREAD), which never
+ * executes QEMU, is classified once: a host has many young kworkers, and
+ * reading each of them on every tick was most of the exporter's cost. A pid is taken to be the same process from one
  * tick to the next: a pid reused within one tick is not noticed.
  *
  * A VM that exits keeps its counters, frozen, for the retention time, then
@@ -26,6 +28,9 @@
 
 #define VMS_EXEC_GRACE_S	60
 
+/* The kernel's PF_KTHREAD, in field 9 of /proc/PID/stat: a kernel thread. */
+#define PF_KTHREAD_FLAG		0x00200000u
+
 struct vm {
 	int pid;
 	unsigned long long starttime;	/* clock ticks after boot: (pid, starttime) is the key */
@@ -41,6 +46,7 @@ struct proc_seen {
 	int pid;
 	unsigned long long starttime;
 	bool is_vm;
+	bool kthread;		/* final: not read again */
 };
 
 struct vm_set {
