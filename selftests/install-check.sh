@@ -33,7 +33,6 @@ src=/usr/src/vmsr-$version
 	$prefix/lib/libvmsr.so libvmsr.so.0
 	$prefix/lib/libvmsr.so.0 libvmsr.so.$version
 	$prefix/lib/libvmsr.so.$version
-	$prefix/lib/modules-load.d/vmsr.conf
 	$prefix/lib/pkgconfig/vmsr.pc
 	$prefix/lib/systemd/system/prometheus-vmsr-exporter.service
 	$prefix/lib/udev/rules.d/60-vmsr.rules
