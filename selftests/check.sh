@@ -119,6 +119,8 @@ step exporter/dashboard-queries-parse "$top/selftests/exporter/dashboard-check.s
 step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
 step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
 step install/destdir-pkgconfig "$top/selftests/install-check.sh"
+# A man page for every exported function; mandoc -Tlint clean; examples compile.
+step man/pages-lint-examples "$top/selftests/man-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
@@ -257,7 +259,10 @@ else
 fi
 
 step deb/build make -s -C "$top" deb DEB_OUT="$out/deb"
-step deb/lintian lintian --fail-on error,warning "$out/deb/vmsr_${version}_amd64.changes"
+# Every tag lintian can show, pedantic and informational ones included, fails
+# unless debian/*.lintian-overrides justifies it.
+step deb/lintian lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
+	"$out/deb/vmsr_${version}_amd64.changes"
 step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
 
 # A VM that boots Debian's kernel like a host with vmsr installed: udev

@@ -45,6 +45,10 @@ src=/usr/src/vmsr-$version
 	for m in "$top"/userspace/man/*.[1-9]; do
 		echo "$prefix/share/man/man${m##*.}/${m##*/}"
 	done
+	# An exported function without a page of its own: a link to libvmsr(3).
+	for f in $(sed -n 's/^[[:space:]]*\(vmsr_[a-z_0-9]*\);$/\1/p' "$top/userspace/lib/libvmsr.map"); do
+		[ -e "$top/userspace/man/$f.3" ] || echo "$prefix/share/man/man3/$f.3 libvmsr.3"
+	done
 } | sort >"$work/expected"
 installed >"$work/actual"
 diff -u "$work/expected" "$work/actual"
