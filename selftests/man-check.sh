@@ -28,7 +28,7 @@ for f in $exports; do
 		status=1
 	fi
 done
-echo "pages: $(wc -w <<<"$exports") exported functions, each with a page"
+[ $status != 0 ] || echo "pages: $(wc -w <<<"$exports") exported functions, each with a page"
 
 lint=$(cd "$man" && mandoc -Tlint man*/* 2>&1) || true
 if [ -n "$lint" ]; then
