@@ -8,8 +8,8 @@
 #   make demo             vmsrstat on a small workload (in a VM if needed)
 #
 # Installing (README.md, "Install on a host"):
-#   make install          libvmsr, vmsrstat, man pages, udev rule and
-#                         modules-load.d entry under $(DESTDIR)$(PREFIX), and
+#   make install          libvmsr, vmsrstat, man pages and udev rule
+#                         under $(DESTDIR)$(PREFIX), and
 #                         the DKMS source tree in $(DESTDIR)/usr/src/vmsr-VERSION
 #   make uninstall        removes them
 #   make dkms-install     dkms add, build and install for KVER (default: the

@@ -21,7 +21,12 @@
 #define topology_max_dies_per_package()	topology_max_die_per_package()
 #endif
 
-/* 5.11 added X86_FEATURE_RAPL for AMD and Hygon (CPUID 0x80000007 EDX bit 14). */
+/*
+ * 5.11 added X86_FEATURE_RAPL for AMD and Hygon (CPUID 0x80000007 EDX bit
+ * 14). Before it, the check reads CPUID itself, and the autoload table
+ * (module/main.c, which cannot use a macro here: a list of entries is not
+ * one expression) matches the families that have RAPL instead.
+ */
 #ifdef X86_FEATURE_RAPL
 #define vmsr_has_amd_rapl()	boot_cpu_has(X86_FEATURE_RAPL)
 #else

@@ -18,7 +18,9 @@
 #include <linux/overflow.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/cpu_device_id.h>
 
+#include "vmsr_compat.h"
 #include "vmsr.h"
 
 /* energy_unit_shift: bits 12:8 of the power-unit MSR, on Intel and AMD alike. */
@@ -299,6 +301,90 @@ static struct miscdevice vmsr_misc = {
 	.fops = &vmsr_fops,
 	.mode = 0600,
 };
+
+/*
+ * The CPUs that have RAPL, for autoloading only: depmod turns this table
+ * into modaliases, and udev loads vmsr at boot on a host whose CPU matches
+ * (the modalias of /sys/devices/system/cpu/cpuN). vmsr still loads by hand
+ * anywhere, and vmsr_hw_init() finds out what RAPL there really is.
+ *
+ * Intel has no CPUID bit for RAPL: its models are listed, by number, as
+ * intel_rapl_msr lists them (numbers, because the model names changed in
+ * 6.10 and older kernels lack the newer ones). AMD and Hygon have a CPUID
+ * bit, which a guest's CPU lacks unless its hypervisor emulates RAPL.
+ */
+static const struct x86_cpu_id vmsr_cpu_ids[] = {
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x2a, NULL),	/* Sandy Bridge */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x2d, NULL),	/* Sandy Bridge-EP */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x3a, NULL),	/* Ivy Bridge */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x3e, NULL),	/* Ivy Bridge-EP */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x3c, NULL),	/* Haswell */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x45, NULL),	/* Haswell-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x46, NULL),	/* Haswell-G */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x3f, NULL),	/* Haswell-X */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x3d, NULL),	/* Broadwell */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x47, NULL),	/* Broadwell-G */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x56, NULL),	/* Broadwell-D */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x4f, NULL),	/* Broadwell-X */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x5e, NULL),	/* Skylake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x4e, NULL),	/* Skylake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x55, NULL),	/* Skylake-X, Cascade Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x8e, NULL),	/* Kaby Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x9e, NULL),	/* Kaby Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x66, NULL),	/* Cannon Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x7e, NULL),	/* Ice Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x7d, NULL),	/* Ice Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x9d, NULL),	/* Ice Lake NNPI */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x6a, NULL),	/* Ice Lake-X */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x6c, NULL),	/* Ice Lake-D */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xa6, NULL),	/* Comet Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xa5, NULL),	/* Comet Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x8c, NULL),	/* Tiger Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x8d, NULL),	/* Tiger Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xa7, NULL),	/* Rocket Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x97, NULL),	/* Alder Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x9a, NULL),	/* Alder Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xbe, NULL),	/* Alder Lake-N */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xb7, NULL),	/* Raptor Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xba, NULL),	/* Raptor Lake-P */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xbf, NULL),	/* Raptor Lake-S */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xd7, NULL),	/* Bartlett Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xac, NULL),	/* Meteor Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xaa, NULL),	/* Meteor Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x8f, NULL),	/* Sapphire Rapids-X */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xcf, NULL),	/* Emerald Rapids-X */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xbd, NULL),	/* Lunar Lake-M */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xcc, NULL),	/* Panther Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xd5, NULL),	/* Wildcat Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 18, 0x01, NULL),	/* Nova Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 18, 0x03, NULL),	/* Nova Lake-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xc5, NULL),	/* Arrow Lake-H */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xc6, NULL),	/* Arrow Lake */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0xb5, NULL),	/* Arrow Lake-U */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x8a, NULL),	/* Lakefield */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x37, NULL),	/* Atom Silvermont */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x4c, NULL),	/* Atom Airmont */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x4a, NULL),	/* Atom Silvermont-MID */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x5a, NULL),	/* Atom Silvermont-MID2 */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x5c, NULL),	/* Atom Goldmont */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x7a, NULL),	/* Atom Goldmont Plus */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x5f, NULL),	/* Atom Goldmont-D */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x96, NULL),	/* Atom Tremont */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x86, NULL),	/* Atom Tremont-D */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x9c, NULL),	/* Atom Tremont-L */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x57, NULL),	/* Xeon Phi Knights Landing */
+	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x85, NULL),	/* Xeon Phi Knights Mill */
+#ifdef X86_FEATURE_RAPL
+	X86_MATCH_FEATURE(X86_FEATURE_RAPL, NULL),
+#else	/* before 5.11: see vmsr_compat.h */
+	X86_MATCH_VENDOR_FAM(AMD, 0x17, NULL),
+	X86_MATCH_VENDOR_FAM(AMD, 0x19, NULL),
+	X86_MATCH_VENDOR_FAM(AMD, 0x1a, NULL),
+	X86_MATCH_VENDOR_FAM(HYGON, 0x18, NULL),
+#endif
+	{}
+};
+MODULE_DEVICE_TABLE(x86cpu, vmsr_cpu_ids);
 
 static int __init vmsr_init(void)
 {

@@ -20,9 +20,10 @@
 #   6. packaging: make install into a DESTDIR; DKMS against Debian's 6.1
 #      headers (installed) and 6.12 headers (bookworm-backports, unpacked);
 #      make deb, lintian, and the packages installed and purged; a VM that
-#      boots Debian's kernel like a host with vmsr installed (modules-load.d,
-#      the udev rule, vmsrstat for group kvm). DKMS and dpkg act on the
-#      machine itself, as root, and undo what they did.
+#      boots Debian's kernel like a host with vmsr installed (udev loads vmsr
+#      on a CPU with RAPL and not on one without, the udev rule, vmsrstat
+#      for group kvm). DKMS and dpkg act on the machine itself, as root, and
+#      undo what they did.
 #   7. make bench's short smoke run, which only checks that it works; the
 #      exporter's package as a systemd service in a Debian VM, scraped by
 #      Debian's Prometheus (selftests/exporter/)
@@ -121,6 +122,8 @@ step exporter/dashboard-queries-parse "$top/selftests/exporter/dashboard-check.s
 step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
 step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
 step install/destdir-pkgconfig "$top/selftests/install-check.sh"
+# A man page for every exported function; mandoc -Tlint clean; examples compile.
+step man/pages-lint-examples "$top/selftests/man-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
@@ -264,10 +267,15 @@ else
 fi
 
 step deb/build make -s -C "$top" deb DEB_OUT="$out/deb"
-step deb/lintian lintian --fail-on error,warning "$out/deb/vmsr_${version}_amd64.changes"
+# Every tag lintian can show, pedantic and informational ones included, fails
+# unless debian/*.lintian-overrides justifies it.
+step deb/lintian lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
+	"$out/deb/vmsr_${version}_amd64.changes"
 step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
 
-# A VM that boots Debian's kernel like a host with vmsr installed.
+# A VM that boots Debian's kernel like a host with vmsr installed: udev
+# loads vmsr at boot on CPUs with RAPL, Intel (by model) and AMD (by the
+# CPUID bit), and not on EPYC-Rome without x-rapl-emu, which lacks the bit.
 hostvm() {
 	local label=debian-6.1-host root=$out/debian-6.1-host/root
 	local initrd=$out/debian-6.1-host/initramfs.cpio.gz
@@ -277,7 +285,13 @@ hostvm() {
 		record "FAIL vm/$label (root, initramfs)"
 		return
 	fi
-	"$vm/run-vm.sh" "$label" "$deb_image" "$initrd" | grep -v '^COUNTS' | tee -a "$results"
+	VMSR_CPU=$intel_cpu "$vm/run-vm.sh" "$label" "$deb_image" "$initrd" |
+		grep -v '^COUNTS' | tee -a "$results"
+	VMSR_CPU=$amd_cpu "$vm/run-vm.sh" "$label+amd" "$deb_image" "$initrd" |
+		grep -v '^COUNTS' | tee -a "$results"
+	VMSR_CPU=EPYC-Rome VMSR_APPEND=VMSR_AUTOLOAD=no \
+		"$vm/run-vm.sh" "$label+no-rapl" "$deb_image" "$initrd" |
+		grep -v '^COUNTS' | tee -a "$results"
 }
 hostvm
 

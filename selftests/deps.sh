@@ -12,7 +12,7 @@ pkgs=(
 	seabios qemu-system-data busybox-static
 	linux-headers-amd64
 	sparse
-	dkms debhelper dh-dkms lintian pkg-config man-db
+	dkms debhelper dh-dkms lintian pkg-config man-db mandoc linux-source
 	systemd udev util-linux
 	git ninja-build python3-venv libglib2.0-dev
 	abigail-tools strace python3

@@ -33,7 +33,6 @@ src=/usr/src/vmsr-$version
 	$prefix/lib/libvmsr.so libvmsr.so.0
 	$prefix/lib/libvmsr.so.0 libvmsr.so.$version
 	$prefix/lib/libvmsr.so.$version
-	$prefix/lib/modules-load.d/vmsr.conf
 	$prefix/lib/pkgconfig/vmsr.pc
 	$prefix/lib/systemd/system/prometheus-vmsr-exporter.service
 	$prefix/lib/udev/rules.d/60-vmsr.rules
@@ -45,6 +44,10 @@ src=/usr/src/vmsr-$version
 	(cd "$top" && ls module/*.[ch] include/*.h) | sed "s|^|$src/|"
 	for m in "$top"/userspace/man/*.[1-9]; do
 		echo "$prefix/share/man/man${m##*.}/${m##*/}"
+	done
+	# An exported function without a page of its own: a link to libvmsr(3).
+	for f in $(sed -n 's/^[[:space:]]*\(vmsr_[a-z_0-9]*\);$/\1/p' "$top/userspace/lib/libvmsr.map"); do
+		[ -e "$top/userspace/man/$f.3" ] || echo "$prefix/share/man/man3/$f.3 libvmsr.3"
 	done
 } | sort >"$work/expected"
 installed >"$work/actual"

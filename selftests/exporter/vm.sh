@@ -4,8 +4,8 @@
 # The exporter against the real thing: a TCG VM booting Debian's kernel
 # into systemd on a Debian 12 userland (root.sh) with the vmsr packages of
 # make deb installed by dpkg (libvmsr0, prometheus-vmsr-exporter), the
-# module where DKMS would put it, loaded by its modules-load.d entry and
-# given to group kvm by its udev rule. Debian's Prometheus scrapes the
+# module where DKMS would put it, loaded by udev from the CPU's modalias
+# and given to group kvm by its udev rule. Debian's Prometheus scrapes the
 # packaged exporter service; guest-test.sh checks it.
 #
 # Energy under TCG: the VM's CPU has RAPL registers (boot.sh's default
@@ -42,13 +42,11 @@ chroot "$root" sh -c 'dpkg -i /tmp/debs/*.deb' >"$out/dpkg.log" 2>&1 ||
 	{ cat "$out/dpkg.log" >&2; exit 1; }
 rm -rf "$root/tmp/debs"
 
-# What vmsr-dkms installs, without building: the module, its rule and entry.
+# What vmsr-dkms installs, without building: the module and its rule.
 install -D -m 0644 "$ko" "$root/lib/modules/$kver/updates/dkms/vmsr.ko"
 cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 install -D -m 0644 "$top/userspace/udev/60-vmsr.rules" "$root/usr/lib/udev/rules.d/60-vmsr.rules"
-install -D -m 0644 "$top/userspace/modules-load.d/vmsr.conf" \
-	"$root/usr/lib/modules-load.d/vmsr.conf"
 
 # The stand-in VMs: vmsr-burn under QEMU's name, which takes -uuid and
 # -name as more (idle) threads.

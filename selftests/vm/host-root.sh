@@ -3,9 +3,10 @@
 #
 # The tree that makes the host VM (host-init.sh) a host with vmsr installed:
 # make install with PREFIX=/usr, the module where DKMS installs it, indexed
-# by depmod, and what boots it on Debian: systemd-udevd and
-# systemd-modules-load, plus setpriv for the tests, with their shared
-# libraries. /etc/group has group kvm.
+# by depmod, and what boots it on Debian: systemd-udevd with the rule that
+# loads modules by modalias (80-drivers.rules) and systemd-modules-load,
+# plus setpriv for the tests, with their shared libraries. /etc/group has
+# group kvm.
 #
 # usage: host-root.sh ROOT KO MODDIR
 #   ROOT is made afresh; KO is the production vmsr.ko, built for the kernel
@@ -50,6 +51,7 @@ for prog in /usr/bin/udevadm /lib/systemd/systemd-modules-load /usr/bin/setpriv;
 	copy_libs "$prog"
 done
 copy_libs "$root/usr/bin/vmsrstat"
+copy /usr/lib/udev/rules.d/80-drivers.rules
 ln -s /usr/bin/udevadm "$root/lib/systemd/systemd-udevd"
 
 echo 'root:x:0:0:root:/:/bin/sh' >"$root/etc/passwd"
