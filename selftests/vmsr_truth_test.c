@@ -81,6 +81,15 @@ static void find_zones(struct zones *z)
 		closedir(dir);
 }
 
+/* Linux's package zones and an open /dev/vmsr, or why the test cannot run. */
+static const char *zones_and_device(struct zones *z, int *fd, struct vmsr_info *info)
+{
+	find_zones(z);
+	if (!z->n)
+		return "Linux's RAPL driver found no package here (no RAPL)";
+	return vmsr_fixture_open(fd, info);
+}
+
 static int linux_read(const struct zones *z, uint64_t *uj)
 {
 	int i;
@@ -163,10 +172,7 @@ TEST(pkg_energy_matches_linux_rapl)
 	const char *skip;
 	int fd;
 
-	find_zones(&z);
-	if (!z.n)
-		SKIP(return, "Linux's RAPL driver found no package here (no RAPL)");
-	skip = vmsr_fixture_open(&fd, &info);
+	skip = zones_and_device(&z, &fd, &info);
 	if (skip)
 		SKIP(return, "%s", skip);
 	ASSERT_TRUE(info.domains & PKG_BIT) {
@@ -237,10 +243,7 @@ TEST(instances_are_linux_rapl_zones)
 	const char *skip;
 	int fd;
 
-	find_zones(&z);
-	if (!z.n)
-		SKIP(return, "Linux's RAPL driver found no package here (no RAPL)");
-	skip = vmsr_fixture_open(&fd, &info);
+	skip = zones_and_device(&z, &fd, &info);
 	if (skip)
 		SKIP(return, "%s", skip);
 	info = (struct vmsr_info){ .cpu_map_len = 256, .cpu_map = (uintptr_t)map };
