@@ -9,7 +9,7 @@
 #   on the destination QEMU; LIBVMSR_TRACE, QEMU_TRACE: the source's traces
 #   (LIBVMSR_TRACE; QEMU's rapl_vmsr_tick and rapl_vmsr_rdmsr events, -D);
 #   STATUS: the source's last query-migrate status ("completed").
-#   Prints TAP result lines 1-6, then
+#   Prints TAP result lines 1-7, then
 #   "guest-linux: cpu=MODEL powercap_uj=A perf_uj=B turbostat_pkgwatt=W
 #    attributed_uj=C migrated=yes|no".
 #
@@ -49,6 +49,7 @@ BEGIN { powercap = perf = unit = raw_start = raw_end = pc_start = pc_end = perf_
 
 FILENAME == ARGV[1] && /^found: / { powercap = substr($2, 10); perf = substr($3, 6) }
 
+FILENAME == ARGV[1] && /^write: / { write = substr($0, 8) }
 FILENAME == ARGV[1] && /^### begin window/ { in_window = 1 }
 FILENAME == ARGV[1] && /^### end window/ { in_window = 0 }
 in_window && /^PkgWatt/ { tb_header = 1; next }
@@ -140,6 +141,12 @@ END {
 	if (why == "" && sample[ns - 1] <= sample[source_samples - 1])
 		why = sprintf("energy_uj stayed at %d after migration", sample[ns - 1])
 	result(why == "", "energy_uj_grows_across_migration", why)
+
+	# The msr driver turns the #GP of its wrmsr into EIO.
+	result(write ~ /^refused: .*(Input\/output|I\/O) error/ && source_samples > 0,
+	       "guest_write_faults_and_guest_runs",
+	       write !~ /^refused: .*(Input\/output|I\/O) error/ ? "the write to the package energy counter: " \
+	       (write == "" ? "no result" : write) : "the guest sampled nothing after its write")
 
 	printf "guest-linux: cpu=%s powercap_uj=%s perf_uj=%s turbostat_pkgwatt=%s attributed_uj=%s migrated=%s\n",
 	       cpu, pc_uj, perf_uj, pkgwatt == "" ? "none" : pkgwatt,

@@ -66,7 +66,7 @@ report() {	# FILE
 }
 
 echo "TAP version 13"
-echo "1..6"
+echo "1..7"
 
 l2 source 5
 l2 dest 6 -incoming "unix:$dir/migrate.sock"
@@ -97,7 +97,7 @@ migration=$(grep -o '"status": "[a-z-]*"' "$dir/source.qmp.log" | tail -n 1 | cu
 checks=$(awk -v cpu="$cpu" -v migration="${migration:-none}" -f /lib/vmsr/fields.awk -f /lib/vmsr/guest-linux-check.awk \
 	"$dir/source.out" "$dir/dest.out" "$dir/source.trace" "$dir/source.qemu-trace")
 echo "$checks"
-if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 6 ]; then
+if echo "$checks" | grep -q '^not ok' || [ "$(echo "$checks" | grep -c '^ok')" != 7 ]; then
 	for f in source.err dest.err; do
 		grep -v "doesn't support requested feature" "$dir/$f" >"$dir/$f.shown"
 		report "$dir/$f.shown"

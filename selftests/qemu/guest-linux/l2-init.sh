@@ -6,6 +6,7 @@
 # goes to ttyS1, which l1-test.sh and check.awk read:
 #   found: powercap=ZONE_NAME|none perf=energy-pkg|none
 #   window: ...        energy-window's line, with turbostat's output before it
+#   write: refused: ERROR|accepted  a write to the package energy counter
 #   ### follow         then "sample energy_uj=N" about every second, forever:
 #                      the host migrates the guest meanwhile and stops it.
 . /init-lib.sh
@@ -28,6 +29,14 @@ run window energy-window sh -c 'timeout 4 sh -c "while :; do :; done" &
 	turbostat --quiet --show PkgWatt sleep 3
 	wait'
 
+# A write to the package energy counter, read-only on hardware: #GP there,
+# so the msr driver returns EIO, and the guest goes on sampling.
+if grep -q GenuineIntel /proc/cpuinfo; then status=$((0x611)); else status=$((0xc001029b)); fi
+if err=$(dd if=/dev/zero of=/dev/cpu/0/msr bs=8 count=1 seek=$status oflag=seek_bytes 2>&1); then
+	say "write: accepted"
+else
+	say "write: refused: $err"
+fi
 say "### follow"
 sh -c 'while :; do :; done' &
 while :; do
