@@ -311,7 +311,7 @@ static struct miscdevice vmsr_misc = {
  * Intel has no CPUID bit for RAPL: its models are listed, by number, as
  * intel_rapl_msr lists them (numbers, because the model names changed in
  * 6.10 and older kernels lack the newer ones). AMD and Hygon have a CPUID
- * bit, which a guest's CPU lacks unless its hypervisor emulates RAPL.
+ * bit, which a guest's CPU lacks unless its hypervisor gives it RAPL.
  */
 static const struct x86_cpu_id vmsr_cpu_ids[] = {
 	X86_MATCH_VENDOR_FAM_MODEL(INTEL, 6, 0x2a, NULL),	/* Sandy Bridge */
