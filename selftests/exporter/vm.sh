@@ -4,7 +4,7 @@
 # The exporter against the real thing: a TCG VM booting Debian's kernel
 # into systemd on a Debian 12 userland (root.sh) with the vmsr packages of
 # make deb installed by dpkg (libvmsr0, prometheus-vmsr-exporter), the
-# module where DKMS would put it, loaded by udev from the CPU's modalias
+# module where DKMS would put it, loaded at boot by a modules-load.d entry
 # and given to group kvm by its udev rule. Debian's Prometheus scrapes the
 # packaged exporter service; guest-test.sh checks it.
 #
@@ -47,6 +47,11 @@ install -D -m 0644 "$ko" "$root/lib/modules/$kver/updates/dkms/vmsr.ko"
 cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 install -D -m 0644 "$top/userspace/udev/60-vmsr.rules" "$root/usr/lib/udev/rules.d/60-vmsr.rules"
+# Loaded at boot by an admin's modules-load.d entry: this VM tests the
+# exporter, and udev's autoload is the host VM's test (vm/host-init.sh). In
+# this systemd VM the modalias autoload did not load vmsr, cause not found.
+mkdir -p "$root/etc/modules-load.d"
+echo vmsr >"$root/etc/modules-load.d/vmsr.conf"
 
 # The stand-in VMs: vmsr-burn under QEMU's name, which takes -uuid and
 # -name as more (idle) threads.
