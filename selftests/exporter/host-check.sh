@@ -7,7 +7,8 @@
 # the HTTP limits against idle clients, and the command line.
 #
 # usage: host-check.sh BUILD
-#   BUILD: userspace's OUT, with vmsr_exporter, libvmsr.so and vmsr-burn.
+#   BUILD: userspace's OUT, with vmsr_exporter, vmsr_exporter-fake,
+#   libvmsr.so and vmsr-burn.
 #   Prints one PASS/FAIL line per check; exits non-zero if any failed.
 set -uo pipefail
 
@@ -133,6 +134,25 @@ idle_clients() {
 	[ "$after" -gt "$before" ]
 }
 check idle_clients_block_neither_scrapes_nor_sampling idle_clients
+
+# Over tests/fake_device.c, a host with energy whose RAPL counts per die
+# (VMSR_FAKE_DIES=1: one instance holding every CPU): its series carry
+# powercap's package and die numbers, from this host's sysfs topology.
+exporter=$build/vmsr_exporter-fake
+VMSR_FAKE_DIES=1 start "$work/dies.log" --device=/dev/null --sampling.interval=100ms ||
+	echo "FAIL exporter/start (fake device)"
+dies() {
+	local topo=/sys/devices/system/cpu/cpu0/topology pkg die
+	pkg=$(cat "$topo/physical_package_id") die=$(cat "$topo/die_id")
+	sleep 0.5	# a baseline and some samples
+	scrape >"$work/f" || return 1
+	grep -x 'vmsr_up 1' "$work/f" &&
+	grep -E "^vmsr_package_energy_joules_total\{package=\"$pkg\",die=\"$die\",domain=\"package\"\} [0-9.e+-]+$" "$work/f" &&
+	grep -E "^vmsr_package_consumer_energy_joules_total\{package=\"$pkg\",die=\"$die\",domain=\"package\",consumer=\"idle\"\} " "$work/f" ||
+		{ grep '^vmsr_package' "$work/f"; return 1; }
+}
+check die_scoped_rapl_is_labelled_by_package_and_die dies
+exporter=$build/vmsr_exporter
 
 if [ "$(id -u)" = 0 ]; then
 	# The build may sit under root's 0700 home: uid 65534 runs a copy.

@@ -81,6 +81,8 @@ static void close_device(struct collector *c)
 	c->fd = -1;
 	free(c->cpu_map);
 	c->cpu_map = NULL;
+	free(c->labels);
+	c->labels = NULL;
 	if (c->have_energy) {
 		vmsr_account_fini(&c->core);
 		vmsr_registry_fini(&c->reg);
@@ -161,6 +163,14 @@ static void open_device(struct collector *c)
 	}
 	if (!ret && c->info.nr_packages > c->info.max_sample_pkgs)
 		ret = -E2BIG;
+	if (!ret) {
+		c->labels = calloc(c->info.nr_packages ? c->info.nr_packages : 1,
+				   sizeof(*c->labels));
+		if (c->labels)
+			instance_labels(NULL, &c->info, c->cpu_map, c->labels);
+		else
+			ret = -ENOMEM;
+	}
 	if (ret) {
 		c->errors[ERR_DEVICE_OPEN]++;
 		close_device(c);

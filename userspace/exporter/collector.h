@@ -17,6 +17,7 @@
 
 #include "account.h"
 #include "energy_split.h"
+#include "instances.h"
 #include "expo.h"
 #include "registry.h"
 #include "vms.h"
@@ -67,6 +68,7 @@ struct collector {
 	bool status_logged;
 	struct vmsr_info info;
 	uint32_t *cpu_map;
+	struct instance_label *labels;	/* [info.nr_packages] */
 	bool have_energy;
 
 	/* the attribution core (lib/account.h), and the split on top of it */

@@ -261,8 +261,10 @@ void expo_sample(struct expo *e, double value, ...)
 	while ((name = va_arg(ap, const char *))) {
 		const char *val = va_arg(ap, const char *);
 
+		if (!val)
+			continue;
 		printf_(e, "%s%s=\"", first ? "{" : ",", name);
-		put_escaped(e, val ? val : "", true);
+		put_escaped(e, val, true);
 		puts_(e, "\"");
 		first = false;
 	}

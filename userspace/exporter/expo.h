@@ -55,7 +55,8 @@ void expo_family(struct expo *e, const char *name, enum expo_type type, const ch
 
 /*
  * One sample of the current family: @value, and label pairs given as
- * name, value, ..., NULL. Label values are escaped.
+ * name, value, ..., NULL. Label values are escaped; a NULL value leaves
+ * its label out (Prometheus reads an absent label and an empty one alike).
  */
 void expo_sample(struct expo *e, double value, ...) __attribute__((sentinel));
 

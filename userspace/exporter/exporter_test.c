@@ -20,6 +20,7 @@
 #include "energy_split.h"
 #include "expo.h"
 #include "http.h"
+#include "instances.h"
 #include "proc_scan.h"
 #include "qemu_cmdline.h"
 #include "vms.h"
@@ -271,6 +272,84 @@ TEST(openmetrics_format)
 		     "vmsr_up 0\n"
 		     "# EOF\n", render(EXPO_OPENMETRICS, &e));
 	expo_free(&e);
+}
+
+TEST(a_label_without_a_value_is_left_out)
+{
+	struct expo e;
+
+	expo_init(&e, EXPO_TEXT);
+	expo_family(&e, "vmsr_package_energy_joules", EXPO_COUNTER, "joules", "E.");
+	expo_sample(&e, 2, "package", "1", "die", NULL, "domain", "dram", NULL);
+	expo_sample(&e, 3, "die", NULL, NULL);
+	expo_finish(&e);
+	EXPECT_NE(NULL, strstr(e.buf, "\nvmsr_package_energy_joules_total{package=\"1\",domain=\"dram\"} 2\n"));
+	EXPECT_NE(NULL, strstr(e.buf, "\nvmsr_package_energy_joules_total 3\n"));
+	expo_free(&e);
+}
+
+/* Writes @value into the file @root/@dir/@name, making @dir; false on failure. */
+static bool write_file(const char *root, const char *dir, const char *name, unsigned int value)
+{
+	char path[512], cmd[600];
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/%s'", root, dir);
+	if (system(cmd))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s/%s", root, dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	fprintf(f, "%u\n", value);
+	return !fclose(f);
+}
+
+/* A sysfs tree where CPU @cpu is in package @pkg, die @die. */
+static bool fake_topology(const char *root, unsigned int cpu, unsigned int pkg, unsigned int die)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "devices/system/cpu/cpu%u/topology", cpu);
+	return write_file(root, dir, "physical_package_id", pkg) &&
+	       write_file(root, dir, "die_id", die);
+}
+
+/* powercap's names: package-0-die-0, package-0-die-1, package-1-die-0, ... */
+TEST(die_instances_are_labelled_by_package_and_die)
+{
+	char root[] = "/tmp/vmsr-sysfs-XXXXXX", cmd[64];
+	/* 8 CPUs: instances (dies) 0..3, two per package, two CPUs each. */
+	uint32_t cpu_map[8] = { 0, 0, 1, 1, 2, 2, 3, 3 };
+	struct vmsr_info info = { .nr_cpus = 8, .nr_packages = 4, .flags = VMSR_INFO_F_DIES };
+	struct instance_label labels[4];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	for (unsigned int cpu = 0; cpu < 8; cpu++)
+		if (cpu != 6)	/* one CPU of instance 3 cannot be read: the other is */
+			ASSERT_TRUE(fake_topology(root, cpu, cpu / 4, cpu / 2 % 2));
+	instance_labels(root, &info, cpu_map, labels);
+	EXPECT_STREQ("0", labels[0].package);
+	EXPECT_STREQ("0", labels[0].die);
+	EXPECT_STREQ("0", labels[1].package);
+	EXPECT_STREQ("1", labels[1].die);
+	EXPECT_STREQ("1", labels[2].package);
+	EXPECT_STREQ("0", labels[2].die);
+	EXPECT_STREQ("1", labels[3].package);
+	EXPECT_STREQ("1", labels[3].die);
+
+	/* No topology at all: no package label, the instance id as the die. */
+	instance_labels("/nonexistent", &info, cpu_map, labels);
+	EXPECT_STREQ("", labels[2].package);
+	EXPECT_STREQ("2", labels[2].die);
+
+	/* Package-scoped RAPL: the id is the package, and there is no die label. */
+	info.flags = 0;
+	instance_labels(root, &info, cpu_map, labels);
+	EXPECT_STREQ("3", labels[3].package);
+	EXPECT_STREQ("", labels[3].die);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	EXPECT_EQ(0, system(cmd));
 }
 
 TEST(numbers_read_back_exactly)

@@ -79,17 +79,18 @@ static void render_status(struct collector *c, struct expo *e)
 static void render_packages(struct collector *c, struct expo *e)
 {
 	static const char *const consumers[] = { "vms", "other", "idle" };
-	char pkg[16];
 
 	if (!c->have_energy)
 		return;
 	expo_family(e, "vmsr_package_energy_joules", EXPO_COUNTER, "joules",
-		    "Energy of each host package and RAPL domain since the exporter started, corrected for counter wraps.");
+		    "Energy of each RAPL instance (a package, or a die where RAPL counts per die: then a die label too) and RAPL domain since the exporter started, corrected for counter wraps.");
 	for (uint32_t p = 0; p < c->info.nr_packages; p++) {
-		snprintf(pkg, sizeof(pkg), "%u", p);
+		const struct instance_label *l = &c->labels[p];
+
 		for (int d = 0; d < VMSR_NR_DOMAINS; d++)
 			if (has_domain(c, d))
-				expo_sample(e, c->split.totals[p].energy[d], "package", pkg, "domain",
+				expo_sample(e, c->split.totals[p].energy[d], "package",
+					    l->package, "die", *l->die ? l->die : NULL, "domain",
 					    domain_names[d], NULL);
 	}
 
@@ -98,12 +99,13 @@ static void render_packages(struct collector *c, struct expo *e)
 	for (uint32_t p = 0; p < c->info.nr_packages; p++) {
 		const struct pkg_totals *t = &c->split.totals[p];
 		const double *by[] = { t->vms, t->other, t->idle };
+		const struct instance_label *l = &c->labels[p];
 
-		snprintf(pkg, sizeof(pkg), "%u", p);
 		for (int k = 0; k < 3; k++)
 			for (int d = 0; d < VMSR_NR_DOMAINS; d++)
 				if (has_domain(c, d))
-					expo_sample(e, by[k][d], "package", pkg, "domain",
+					expo_sample(e, by[k][d], "package", l->package, "die",
+						    *l->die ? l->die : NULL, "domain",
 						    domain_names[d], "consumer", consumers[k], NULL);
 	}
 }
