@@ -89,10 +89,10 @@ static void print_header(const struct bench_config *cfg)
 	struct utsname u;
 	char date[32];
 	time_t t = time(NULL);
-	int fd = vmsr_open(cfg->device);
+	int fd = vmsr_open(cfg->device), ret = fd;
 
 	if (fd >= 0) {
-		vmsr_get_info(fd, &info, NULL, 0);
+		ret = vmsr_get_info(fd, &info, NULL, 0);
 		close(fd);
 	}
 	uname(&u);
@@ -100,9 +100,13 @@ static void print_header(const struct bench_config *cfg)
 	printf("vmsr-bench%s: %s %s %s, %ld CPUs, %u package(s), USER_HZ %ld, %s\n",
 	       cfg->smoke ? " (smoke)" : "", u.sysname, u.release, u.machine,
 	       sysconf(_SC_NPROCESSORS_ONLN), info.nr_packages, user_hz(), date);
-	printf("/dev/vmsr: %s RAPL, min_interval_us %u\n",
-	       info.flags & VMSR_INFO_F_EMULATED ? "emulated" : info.domains ? "hardware" : "no",
-	       info.min_interval_us);
+	if (ret)
+		printf("%s: not a vmsr device here (%s)\n", cfg->device ? cfg->device :
+		       VMSR_DEVICE_PATH, strerror(-ret));
+	else
+		printf("/dev/vmsr: %s RAPL, min_interval_us %u\n",
+		       info.flags & VMSR_INFO_F_EMULATED ? "emulated" :
+		       info.domains ? "hardware" : "no", info.min_interval_us);
 }
 
 int main(int argc, char **argv)

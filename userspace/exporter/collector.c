@@ -271,10 +271,11 @@ static void read_task(struct collector *c, const char *root, bool per_thread,
 	unsigned int cpu;
 	ssize_t len = -ESRCH;
 
-	if (vm) {
-		if (per_thread)
-			snprintf(path, sizeof(path), "task/%d/stat", ts->tid);
-		len = proc_read(root, vm->pid, per_thread ? path : "stat", stat, sizeof(stat) - 1);
+	if (vm && per_thread) {
+		snprintf(path, sizeof(path), "task/%d/stat", ts->tid);
+		len = proc_read(root, vm->pid, path, stat, sizeof(stat) - 1);
+	} else if (vm) {
+		len = vm_read_stat(root, vm, stat, sizeof(stat) - 1);
 	}
 	if (len <= 0 || proc_parse_times(stat, len, &ticks, &cpu)) {
 		ts->result = -ESRCH;

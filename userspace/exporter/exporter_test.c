@@ -598,6 +598,38 @@ TEST_F(fakeproc, a_young_process_that_executes_qemu_is_found)
 	EXPECT_STREQ("late", self->set.vms[0].id.name);
 }
 
+/* One descriptor per running VM, read from offset 0 on every sample. */
+TEST_F(fakeproc, a_vms_stat_is_read_fresh_through_one_descriptor)
+{
+	char buf[256];
+	ssize_t len;
+	int fd;
+
+	add_proc(self->root, 200, "qemu-system-x86", 50, CMDLINE("/usr/bin/qemu-system-x86_64"), 1);
+	ASSERT_EQ(0, vms_scan(&self->set, self->root, 10, 100000, 100, 60));
+	ASSERT_EQ(1, self->set.nr_vms);
+	EXPECT_EQ(-1, self->set.vms[0].stat_fd);
+	ASSERT_LT(0, vm_read_stat(self->root, &self->set.vms[0], buf, sizeof(buf) - 1));
+	fd = self->set.vms[0].stat_fd;
+	ASSERT_LE(0, fd);
+
+	/* The same file with new contents (3 threads, field 20) */
+	add_proc(self->root, 200, "qemu-system-x86", 50, CMDLINE("/usr/bin/qemu-system-x86_64"), 3);
+	len = vm_read_stat(self->root, &self->set.vms[0], buf, sizeof(buf) - 1);
+	ASSERT_LT(0, len);
+	buf[len] = '\0';
+	EXPECT_NE(NULL, strstr(buf, " 20 0 3 0 50 "));
+	EXPECT_EQ(fd, self->set.vms[0].stat_fd);
+
+	/* Gone: its descriptor is closed at once, not after the retention time. */
+	remove_proc(self->root, 200);
+	ASSERT_EQ(0, vms_scan(&self->set, self->root, 11, 100100, 100, 60));
+	ASSERT_EQ(1, self->set.nr_vms);
+	EXPECT_EQ(-1, self->set.vms[0].stat_fd);
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
+	EXPECT_GT(0, vm_read_stat(self->root, &self->set.vms[0], buf, sizeof(buf) - 1));
+}
+
 TEST_F(fakeproc, an_old_process_is_not_read_again)
 {
 	add_proc(self->root, 500, "bash", 10, CMDLINE("bash"), 1);

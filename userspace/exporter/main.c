@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "collector.h"
 #include "http.h"
@@ -75,6 +76,23 @@ static void on_signal(int sig)
 }
 
 enum { OPT_LISTEN = 256, OPT_PATH, OPT_INTERVAL, OPT_RETENTION, OPT_DEVICE, OPT_VERSION };
+
+/*
+ * Each running VM's /proc/PID/stat stays open (vms.h): the soft limit on
+ * open files goes up to the hard one, as systemd advises for programs that
+ * use no select() (libmicrohttpd runs on epoll here). systemd's defaults
+ * are 1024 and 524288. The packaged unit forbids setrlimit() and sets
+ * LimitNOFILE itself.
+ */
+static void raise_open_files_limit(void)
+{
+	struct rlimit lim;
+
+	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+}
 
 int main(int argc, char **argv)
 {
@@ -163,6 +181,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	raise_open_files_limit();
 	cfg.interval_ms = (uint32_t)(interval * 1000 + 0.5);
 	cfg.retention_s = retention;
 	ret = collector_start(&c, &cfg);

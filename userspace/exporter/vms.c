@@ -2,9 +2,11 @@
 /* Finding VMs in /proc; see vms.h. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proc_scan.h"
 #include "vms.h"
@@ -78,6 +80,36 @@ static bool classify(const char *root, int pid, const char *stat, size_t stat_le
 	return true;
 }
 
+static void close_stat(struct vm *vm)
+{
+	if (vm->stat_fd >= 0)
+		close(vm->stat_fd);
+	vm->stat_fd = -1;
+}
+
+ssize_t vm_read_stat(const char *proc_root, struct vm *vm, char *buf, size_t size)
+{
+	ssize_t len = 0, n = 0;
+
+	if (vm->gone_at)
+		return -ESRCH;
+	if (vm->stat_fd < 0) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/%d/stat", proc_root, vm->pid);
+		vm->stat_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (vm->stat_fd < 0)
+			return -errno;
+	}
+	while ((size_t)len < size && (n = pread(vm->stat_fd, buf + len, size - len, len)) > 0)
+		len += n;
+	if (n < 0 && !len) {
+		len = -errno;
+		close_stat(vm);
+	}
+	return len;
+}
+
 static int add_vm(struct vm_set *set, int pid, unsigned long long starttime,
 		  const struct qemu_vm_id *id)
 {
@@ -97,6 +129,7 @@ static int add_vm(struct vm_set *set, int pid, unsigned long long starttime,
 	vm->pid = pid;
 	vm->starttime = starttime;
 	vm->id = *id;
+	vm->stat_fd = -1;
 	snprintf(vm->pid_label, sizeof(vm->pid_label), "%d", pid);
 	set->vms_found++;
 	if (id->problems)
@@ -162,6 +195,7 @@ int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
 		if (!vm->gone_at && (!p || !p->is_vm || p->starttime != vm->starttime)) {
 			vm->gone_at = now_s;
 			set->vms_gone++;
+			close_stat(vm);
 		}
 		if (vm->gone_at && now_s - vm->gone_at > retention_s)
 			set->vms[i] = set->vms[--set->nr_vms];
@@ -180,6 +214,8 @@ uint32_t vms_running(const struct vm_set *set)
 
 void vms_free(struct vm_set *set)
 {
+	for (uint32_t i = 0; i < set->nr_vms; i++)
+		close_stat(&set->vms[i]);
 	free(set->vms);
 	free(set->procs);
 	memset(set, 0, sizeof(*set));

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <linux/vmsr.h>
 
@@ -39,6 +40,7 @@ struct vm {
 	double joules[VMSR_NR_DOMAINS];	/* attributed since found */
 	double cpu_seconds;		/* CPU time of its threads since found */
 	double gone_at;			/* monotonic seconds it was found gone; 0 while running */
+	int stat_fd;			/* its /proc/PID/stat while it runs, or -1 */
 };
 
 /* A process seen by the last scan. */
@@ -66,6 +68,15 @@ struct vm_set {
  */
 int vms_scan(struct vm_set *set, const char *proc_root, double now_s,
 	     unsigned long long boot_ticks, long hz, double retention_s);
+
+/*
+ * Reads a running VM's /proc/PID/stat into @buf (not terminated); returns
+ * its length or -errno. The file stays open while the VM runs, and each
+ * read starts at offset 0, which makes the kernel generate it anew: one
+ * system call per VM and sample instead of three. The descriptor stays
+ * with the process it was opened for, so a reused pid reads -ESRCH.
+ */
+ssize_t vm_read_stat(const char *proc_root, struct vm *vm, char *buf, size_t size);
 
 /* The number of running VMs. */
 uint32_t vms_running(const struct vm_set *set);
