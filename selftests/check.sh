@@ -36,6 +36,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 vm=$top/selftests/vm
+kernels=$vm/kernels
 export VMSR_CACHE=${VMSR_CACHE:-$HOME/.cache/vmsr}
 # VMSR_BUILD lets two checkouts run side by side without sharing build output.
 out=${VMSR_BUILD:-$VMSR_CACHE/build}
@@ -97,7 +98,7 @@ unit_tests() {
 		[ "$rc" = 0 ] || record "FAIL libvmsr/$t (exit status $rc)"
 	done
 }
-if ! ksrc=$("$vm/kernel-source.sh" 7.2); then
+if ! ksrc=$("$kernels/kernel-source.sh" 7.2); then
 	record "FAIL libvmsr/unit-tests (no kernel tree for kselftest_harness.h)"
 else
 	step userspace/unit-tests-build make -s -C "$top/userspace" OUT="$out/userspace" \
@@ -127,7 +128,7 @@ step man/pages-lint-examples "$top/selftests/man-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
-	if dir=$("$vm/kernel-build.sh" "$1" "$vm/$2"); then
+	if dir=$("$kernels/kernel-build.sh" "$1" "$kernels/$2"); then
 		record "PASS kernel/$1-${2%.config}"
 		printf -v "$3" %s "$dir"
 	else
@@ -139,7 +140,7 @@ kernel 7.2 debug.config k72
 kernel 6.1 debug.config k61
 kernel 5.10 build.config k510
 kernel 6.12 build.config k612
-mapfile -t deb < <("$vm/debian-kernel.sh")
+mapfile -t deb < <("$kernels/debian-kernel.sh")
 deb_image=${deb[0]:-} deb_headers=${deb[1]:-}
 
 # The QEMU series (userspace/qemu/) and the test patch apply with git am to
@@ -163,7 +164,7 @@ fi
 # Module builds, W=1, warnings fail.
 build() {	# LABEL KDIR FLAVOUR
 	[ -n "$2" ] || { record "FAIL build/$1/$3 (no kernel tree)"; return; }
-	step "build/$1/$3" "$vm/build-module.sh" "$2" "$3" "$out/$1/$3"
+	step "build/$1/$3" "$kernels/build-module.sh" "$2" "$3" "$out/$1/$3"
 }
 build debian-6.1 "$deb_headers" production
 build 5.10 "$k510" production
@@ -211,7 +212,7 @@ declare -A debug_cpu=(
 for v in 7.2 6.1; do
 	k=k${v/./}
 	[ -n "${!k}" ] || continue
-	selftests "$v-debug" "$("$vm/kernel-source.sh" "$v")"
+	selftests "$v-debug" "$("$kernels/kernel-source.sh" "$v")"
 	VMSR_CPU=${debug_cpu[$v]} vmrun "$v-debug" "${!k}/arch/x86/boot/bzImage" \
 		"$out/$v-debug/production/vmsr.ko:vmsr.ko" \
 		"$out/$v-debug/kunit/vmsr_kunit.ko:vmsr_kunit.ko"
@@ -238,7 +239,7 @@ done
 
 # Debian's kernel has Linux's RAPL driver, for the comparison (init.sh).
 # Two packages of two dies each: RAPL is die-scoped there (Cascade Lake-AP).
-selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
+selftests debian-6.1 "$("$kernels/kernel-source.sh" 6.1)"
 deb_mods=${deb_image%/boot/*}/lib/modules/${deb_image##*/vmlinuz-}/kernel
 rapl_kos=("$deb_mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko"
 	  "$deb_mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko")
@@ -259,7 +260,7 @@ dkms_check="$top/selftests/dkms-check.sh"
 step "dkms/add-build-install-remove-$kver" "$dkms_check" install "$kver"
 step "dkms/kernel-update-hook-$kver" "$dkms_check" kernel-update "$kver"
 step dkms/refuses-aarch64 "$dkms_check" arch "$kver"
-if bpo=$("$vm/debian-headers.sh" bookworm-backports); then
+if bpo=$("$kernels/debian-headers.sh" bookworm-backports); then
 	step "dkms/build-${bpo##*/linux-headers-}" "$dkms_check" headers \
 		"${bpo##*/linux-headers-}" "$bpo"
 else
