@@ -223,7 +223,7 @@ done
 # CPU 3 isolated: vmsr_fresh_test again, and vmsr_ipi_test.
 cmdline_vm() {	# LABEL BZIMAGE
 	local label=$1-cmdline initrd=$out/$1/initramfs-cmdline.cpio.gz
-	if ! VMSR_INIT=$vm/cmdline-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
+	if ! VMSR_INIT=$vm/init/cmdline-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
 		"$out/$1/production/vmsr.ko:vmsr.ko"; then
 		record "FAIL vm/$label (initramfs)"
 		return
@@ -282,7 +282,7 @@ hostvm() {
 	local initrd=$out/debian-6.1-host/initramfs.cpio.gz
 	if ! "$vm/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
 		"${deb_image%/boot/*}/lib/modules/$kver" ||
-	   ! VMSR_INIT=$vm/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
+	   ! VMSR_INIT=$vm/init/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
 		record "FAIL vm/$label (root, initramfs)"
 		return
 	fi

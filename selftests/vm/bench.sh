@@ -44,7 +44,7 @@ for lib in $(ldd "$out/exporter/vmsr_exporter" | awk '$2 == "=>" && $3 ~ /^\// {
 	install -D -m 0755 "$lib" "$out/overlay$lib"
 done
 
-VMSR_OVERLAY=$out/overlay VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" \
+VMSR_OVERLAY=$out/overlay VMSR_INIT=$here/init/bench-init.sh "$here/mkinitramfs.sh" \
 	"$out/initramfs.cpio.gz" "$out/bin" "$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
 
 # tsc=reliable: TCG's TSC follows the host's clock, but the kernel finds
