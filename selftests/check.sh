@@ -122,9 +122,9 @@ fi
 step exporter/dashboard-queries-parse "$top/selftests/exporter/dashboard-check.sh"
 step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
 step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
-step install/destdir-pkgconfig "$top/selftests/install-check.sh"
+step install/destdir-pkgconfig "$top/selftests/packaging/install-check.sh"
 # A man page for every exported function; mandoc -Tlint clean; examples compile.
-step man/pages-lint-examples "$top/selftests/man-check.sh"
+step man/pages-lint-examples "$top/selftests/packaging/man-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
@@ -256,7 +256,7 @@ cmdline_vm debian-6.1 "$deb_image"
 # explicitly: the machine's own kernel is not Debian's.
 version=$(cat "$top/VERSION")
 kver=${deb_headers##*/linux-headers-}
-dkms_check="$top/selftests/dkms-check.sh"
+dkms_check="$top/selftests/packaging/dkms-check.sh"
 step "dkms/add-build-install-remove-$kver" "$dkms_check" install "$kver"
 step "dkms/kernel-update-hook-$kver" "$dkms_check" kernel-update "$kver"
 step dkms/refuses-aarch64 "$dkms_check" arch "$kver"
@@ -272,7 +272,7 @@ step deb/build make -s -C "$top" deb DEB_OUT="$out/deb"
 # unless debian/*.lintian-overrides justifies it.
 step deb/lintian lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
 	"$out/deb/vmsr_${version}_amd64.changes"
-step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
+step deb/install-purge "$top/selftests/packaging/deb-check.sh" "$out/deb" "$kver"
 
 # A VM that boots Debian's kernel like a host with vmsr installed: udev
 # loads vmsr at boot on CPUs with RAPL, Intel (by model) and AMD (by the
@@ -280,7 +280,7 @@ step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
 hostvm() {
 	local label=debian-6.1-host root=$out/debian-6.1-host/root
 	local initrd=$out/debian-6.1-host/initramfs.cpio.gz
-	if ! "$vm/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
+	if ! "$top/selftests/packaging/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
 		"${deb_image%/boot/*}/lib/modules/$kver" ||
 	   ! VMSR_INIT=$vm/init/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
 		record "FAIL vm/$label (root, initramfs)"
