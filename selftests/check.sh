@@ -317,15 +317,16 @@ step bench/smoke "$vm/bench.sh" --smoke
 
 # The patched QEMU with KVM, inside a TCG VM that has SVM and RAPL
 # registers: the multiboot guest that checks every register against QEMU's
-# trace (e2e.sh), then Debian's kernel as the guest, reading its energy with
-# its own drivers and turbostat across a migration (guest-linux.sh).
+# trace (guest-multiboot.sh), then Debian's kernel as the guest, reading its
+# energy with its own drivers and turbostat across a migration
+# (guest-linux.sh).
 nested() {	# NAME SCRIPT
 	"$top/selftests/qemu/$2" "$deb_image" "$out/debian-6.1/production/vmsr.ko" "$VMSR_QEMU" \
 		"$out/$1" | grep -v '^COUNTS' | tee -a "$results"
 	[ "${PIPESTATUS[0]}" = 0 ] || grep -q "^FAIL $1/" "$results" ||
 		record "FAIL $1 (setup)"
 }
-nested qemu-e2e e2e.sh
+nested qemu-e2e guest-multiboot.sh
 nested guest-linux guest-linux.sh
 
 summary
