@@ -36,6 +36,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 vm=$top/selftests/vm
+kernels=$vm/kernels
 export VMSR_CACHE=${VMSR_CACHE:-$HOME/.cache/vmsr}
 # VMSR_BUILD lets two checkouts run side by side without sharing build output.
 out=${VMSR_BUILD:-$VMSR_CACHE/build}
@@ -97,7 +98,7 @@ unit_tests() {
 		[ "$rc" = 0 ] || record "FAIL libvmsr/$t (exit status $rc)"
 	done
 }
-if ! ksrc=$("$vm/kernel-source.sh" 7.2); then
+if ! ksrc=$("$kernels/kernel-source.sh" 7.2); then
 	record "FAIL libvmsr/unit-tests (no kernel tree for kselftest_harness.h)"
 else
 	step userspace/unit-tests-build make -s -C "$top/userspace" OUT="$out/userspace" \
@@ -121,13 +122,13 @@ fi
 step exporter/dashboard-queries-parse "$top/selftests/exporter/dashboard-check.sh"
 step libvmsr/abi-check make -s -C "$top/userspace" OUT="$out/userspace" abi-check
 step libvmsr/rules-name-existing-tests make -s -C "$top/userspace" spec-check
-step install/destdir-pkgconfig "$top/selftests/install-check.sh"
+step install/destdir-pkgconfig "$top/selftests/packaging/install-check.sh"
 # A man page for every exported function; mandoc -Tlint clean; examples compile.
-step man/pages-lint-examples "$top/selftests/man-check.sh"
+step man/pages-lint-examples "$top/selftests/packaging/man-check.sh"
 
 kernel() {	# VERSION FRAGMENT VAR
 	local dir
-	if dir=$("$vm/kernel-build.sh" "$1" "$vm/$2"); then
+	if dir=$("$kernels/kernel-build.sh" "$1" "$kernels/$2"); then
 		record "PASS kernel/$1-${2%.config}"
 		printf -v "$3" %s "$dir"
 	else
@@ -139,7 +140,7 @@ kernel 7.2 debug.config k72
 kernel 6.1 debug.config k61
 kernel 5.10 build.config k510
 kernel 6.12 build.config k612
-mapfile -t deb < <("$vm/debian-kernel.sh")
+mapfile -t deb < <("$kernels/debian-kernel.sh")
 deb_image=${deb[0]:-} deb_headers=${deb[1]:-}
 
 # The QEMU series (userspace/qemu/) and the test patch apply with git am to
@@ -163,7 +164,7 @@ fi
 # Module builds, W=1, warnings fail.
 build() {	# LABEL KDIR FLAVOUR
 	[ -n "$2" ] || { record "FAIL build/$1/$3 (no kernel tree)"; return; }
-	step "build/$1/$3" "$vm/build-module.sh" "$2" "$3" "$out/$1/$3"
+	step "build/$1/$3" "$kernels/build-module.sh" "$2" "$3" "$out/$1/$3"
 }
 build debian-6.1 "$deb_headers" production
 build 5.10 "$k510" production
@@ -211,7 +212,7 @@ declare -A debug_cpu=(
 for v in 7.2 6.1; do
 	k=k${v/./}
 	[ -n "${!k}" ] || continue
-	selftests "$v-debug" "$("$vm/kernel-source.sh" "$v")"
+	selftests "$v-debug" "$("$kernels/kernel-source.sh" "$v")"
 	VMSR_CPU=${debug_cpu[$v]} vmrun "$v-debug" "${!k}/arch/x86/boot/bzImage" \
 		"$out/$v-debug/production/vmsr.ko:vmsr.ko" \
 		"$out/$v-debug/kunit/vmsr_kunit.ko:vmsr_kunit.ko"
@@ -222,7 +223,7 @@ done
 # CPU 3 isolated: vmsr_fresh_test again, and vmsr_ipi_test.
 cmdline_vm() {	# LABEL BZIMAGE
 	local label=$1-cmdline initrd=$out/$1/initramfs-cmdline.cpio.gz
-	if ! VMSR_INIT=$vm/cmdline-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
+	if ! VMSR_INIT=$vm/init/cmdline-init.sh "$vm/mkinitramfs.sh" "$initrd" "$out/$1/selftests" \
 		"$out/$1/production/vmsr.ko:vmsr.ko"; then
 		record "FAIL vm/$label (initramfs)"
 		return
@@ -238,7 +239,7 @@ done
 
 # Debian's kernel has Linux's RAPL driver, for the comparison (init.sh).
 # Two packages of two dies each: RAPL is die-scoped there (Cascade Lake-AP).
-selftests debian-6.1 "$("$vm/kernel-source.sh" 6.1)"
+selftests debian-6.1 "$("$kernels/kernel-source.sh" 6.1)"
 deb_mods=${deb_image%/boot/*}/lib/modules/${deb_image##*/vmlinuz-}/kernel
 rapl_kos=("$deb_mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko"
 	  "$deb_mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko")
@@ -255,11 +256,11 @@ cmdline_vm debian-6.1 "$deb_image"
 # explicitly: the machine's own kernel is not Debian's.
 version=$(cat "$top/VERSION")
 kver=${deb_headers##*/linux-headers-}
-dkms_check="$top/selftests/dkms-check.sh"
+dkms_check="$top/selftests/packaging/dkms-check.sh"
 step "dkms/add-build-install-remove-$kver" "$dkms_check" install "$kver"
 step "dkms/kernel-update-hook-$kver" "$dkms_check" kernel-update "$kver"
 step dkms/refuses-aarch64 "$dkms_check" arch "$kver"
-if bpo=$("$vm/debian-headers.sh" bookworm-backports); then
+if bpo=$("$kernels/debian-headers.sh" bookworm-backports); then
 	step "dkms/build-${bpo##*/linux-headers-}" "$dkms_check" headers \
 		"${bpo##*/linux-headers-}" "$bpo"
 else
@@ -271,7 +272,7 @@ step deb/build make -s -C "$top" deb DEB_OUT="$out/deb"
 # unless debian/*.lintian-overrides justifies it.
 step deb/lintian lintian --pedantic --display-info --fail-on error,warning,info,pedantic \
 	"$out/deb/vmsr_${version}_amd64.changes"
-step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
+step deb/install-purge "$top/selftests/packaging/deb-check.sh" "$out/deb" "$kver"
 
 # A VM that boots Debian's kernel like a host with vmsr installed: udev
 # loads vmsr at boot on CPUs with RAPL, Intel (by model) and AMD (by the
@@ -279,9 +280,9 @@ step deb/install-purge "$top/selftests/deb-check.sh" "$out/deb" "$kver"
 hostvm() {
 	local label=debian-6.1-host root=$out/debian-6.1-host/root
 	local initrd=$out/debian-6.1-host/initramfs.cpio.gz
-	if ! "$vm/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
+	if ! "$top/selftests/packaging/host-root.sh" "$root" "$out/debian-6.1/production/vmsr.ko" \
 		"${deb_image%/boot/*}/lib/modules/$kver" ||
-	   ! VMSR_INIT=$vm/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
+	   ! VMSR_INIT=$vm/init/host-init.sh VMSR_OVERLAY=$root "$vm/mkinitramfs.sh" "$initrd" ''; then
 		record "FAIL vm/$label (root, initramfs)"
 		return
 	fi
@@ -316,15 +317,16 @@ step bench/smoke "$vm/bench.sh" --smoke
 
 # The patched QEMU with KVM, inside a TCG VM that has SVM and RAPL
 # registers: the multiboot guest that checks every register against QEMU's
-# trace (e2e.sh), then Debian's kernel as the guest, reading its energy with
-# its own drivers and turbostat across a migration (guest-linux.sh).
+# trace (guest-multiboot.sh), then Debian's kernel as the guest, reading its
+# energy with its own drivers and turbostat across a migration
+# (guest-linux.sh).
 nested() {	# NAME SCRIPT
 	"$top/selftests/qemu/$2" "$deb_image" "$out/debian-6.1/production/vmsr.ko" "$VMSR_QEMU" \
 		"$out/$1" | grep -v '^COUNTS' | tee -a "$results"
 	[ "${PIPESTATUS[0]}" = 0 ] || grep -q "^FAIL $1/" "$results" ||
 		record "FAIL $1 (setup)"
 }
-nested qemu-e2e e2e.sh
+nested qemu-e2e guest-multiboot.sh
 nested guest-linux guest-linux.sh
 
 summary

@@ -10,8 +10,8 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-ksrc=${1:-$("$top/selftests/vm/kernel-source.sh" 7.2)}
-kdir=${2:-$("$top/selftests/vm/debian-kernel.sh" --headers)}
+ksrc=${1:-$("$top/selftests/vm/kernels/kernel-source.sh" 7.2)}
+kdir=${2:-$("$top/selftests/vm/kernels/debian-kernel.sh" --headers)}
 cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
 status=0
 
@@ -38,7 +38,7 @@ fi
 
 # sparse, through kbuild, in a private copy of the sources.
 copy=${VMSR_BUILD:-$cache/build}/lint
-"$top/selftests/vm/build-module.sh" "$kdir" production "$copy" >/dev/null 2>&1 || true
+"$top/selftests/vm/kernels/build-module.sh" "$kdir" production "$copy" >/dev/null 2>&1 || true
 out=$(make -C "$kdir" M="$copy" C=2 modules 2>&1 || true)
 if grep -E 'warning:|error:' <<<"$out"; then
 	echo "sparse: reports above"

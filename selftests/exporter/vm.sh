@@ -48,7 +48,7 @@ cp "$moddir"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 install -D -m 0644 "$top/userspace/udev/60-vmsr.rules" "$root/usr/lib/udev/rules.d/60-vmsr.rules"
 # Loaded at boot by an admin's modules-load.d entry: this VM tests the
-# exporter, and udev's autoload is the host VM's test (vm/host-init.sh). In
+# exporter, and udev's autoload is the host VM's test (vm/init/host-init.sh). In
 # this systemd VM the modalias autoload did not load vmsr, cause not found.
 mkdir -p "$root/etc/modules-load.d"
 echo vmsr >"$root/etc/modules-load.d/vmsr.conf"

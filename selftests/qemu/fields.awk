@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Helpers for the checkers of the nested tests (e2e-check.awk,
+# Helpers for the checkers of the nested tests (guest-multiboot/check.awk,
 # guest-linux/check.awk), which read lines of "name=value" fields from the
 # guests' output, QEMU's trace and libvmsr's trace. Load it first:
 #   awk -f fields.awk -f CHECKER ...

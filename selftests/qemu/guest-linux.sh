@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Real guests: Debian's own kernel boots as the guest of the patched QEMU,
-# inside the nested-KVM VM that e2e.sh also uses, and reads its energy with
-# its own drivers (powercap, perf's power PMU, Debian's turbostat), on an AMD
-# and an Intel CPU model, across live migration (guest-linux/).
+# inside the nested-KVM VM that guest-multiboot.sh also uses, and reads its
+# energy with its own drivers (powercap, perf's power PMU, Debian's
+# turbostat), on an AMD and an Intel CPU model, across live migration
+# (guest-linux/).
 #
 # usage: guest-linux.sh KERNEL VMSR_KO QEMU OUTDIR
 #   KERNEL: Debian's vmlinuz, unpacked by debian-kernel.sh (its modules

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# What the nested tests (e2e.sh, guest-linux.sh) share: the TCG VM that
-# runs the patched QEMU with KVM. Sourced; needs $vm (selftests/vm).
+# What the nested tests (guest-multiboot.sh, guest-linux.sh) share: the TCG
+# VM that runs the patched QEMU with KVM. Sourced; needs $vm (selftests/vm).
 
 # copy_libs ROOT PROGRAM...: the shared libraries the programs need, at
 # their own paths under ROOT.

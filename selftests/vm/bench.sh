@@ -19,7 +19,7 @@ out=${VMSR_BUILD:-$VMSR_CACHE/build}/bench
 args=$(IFS=,; echo "$*")
 
 "$top/selftests/deps.sh"
-mapfile -t deb < <("$here/debian-kernel.sh")
+mapfile -t deb < <("$here/kernels/debian-kernel.sh")
 image=${deb[0]} headers=${deb[1]}
 abi=${image##*/vmlinuz-}
 msr=$(find "${image%/boot/*}/lib/modules/$abi" -name 'msr.ko*' | head -n1)
@@ -30,7 +30,7 @@ case $msr in
 *) cp "$msr" "$out/msr.ko" ;;
 esac
 
-"$here/build-module.sh" "$headers" production "$out/module"
+"$here/kernels/build-module.sh" "$headers" production "$out/module"
 make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
 
 # The exporter (section 4) links libmicrohttpd, which Debian ships only as a
@@ -44,7 +44,7 @@ for lib in $(ldd "$out/exporter/vmsr_exporter" | awk '$2 == "=>" && $3 ~ /^\// {
 	install -D -m 0755 "$lib" "$out/overlay$lib"
 done
 
-VMSR_OVERLAY=$out/overlay VMSR_INIT=$here/bench-init.sh "$here/mkinitramfs.sh" \
+VMSR_OVERLAY=$out/overlay VMSR_INIT=$here/init/bench-init.sh "$here/mkinitramfs.sh" \
 	"$out/initramfs.cpio.gz" "$out/bin" "$out/module/vmsr.ko:vmsr.ko" "$out/msr.ko:msr.ko"
 
 # tsc=reliable: TCG's TSC follows the host's clock, but the kernel finds

@@ -14,10 +14,10 @@ out=$VMSR_CACHE/build/demo
 
 echo "demo: setting up (packages, Debian's kernel, the module, QEMU: the first run builds it, ~15 min)..."
 "$top/selftests/deps.sh"
-mapfile -t deb < <("$here/debian-kernel.sh")
-"$here/build-module.sh" "${deb[1]}" production "$out/module"
+mapfile -t deb < <("$here/kernels/debian-kernel.sh")
+"$here/kernels/build-module.sh" "${deb[1]}" production "$out/module"
 make -s -C "$top/userspace" OUT="$out/bin" STATIC=1 >/dev/null
-VMSR_INIT=$here/demo-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
+VMSR_INIT=$here/init/demo-init.sh "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$out/bin" \
 	"$out/module/vmsr.ko:vmsr.ko"
 VMSR_QEMU=${VMSR_QEMU:-$("$top/selftests/qemu/build-qemu.sh" "$VMSR_CACHE/build/qemu")}
 export VMSR_QEMU

@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Pack the test VM's initramfs: busybox-static, init.sh as /init with the
-# init-lib.sh it sources, the test programs and the module flavours.
+# Pack the test VM's initramfs: busybox-static, init/init.sh as /init with the
+# init/init-lib.sh it sources, the test programs and the module flavours.
 #
 # usage: mkinitramfs.sh OUT.cpio.gz TESTDIR [KO:NAME ...]
 #   Copies every program in TESTDIR (none if it is '') to /bin, and each KO
-#   to /lib/vmsr/NAME. VMSR_INIT names another /init (default: init.sh
+#   to /lib/vmsr/NAME. VMSR_INIT names another /init (default: init/init.sh
 #   beside this script); VMSR_OVERLAY names a tree copied over the root.
 set -euo pipefail
 
@@ -19,8 +19,8 @@ trap 'rm -rf "$root"' EXIT
 chmod 0755 "$root"	# mktemp made it 0700: unprivileged tests could not reach /dev
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,lib/vmsr}
 cp /bin/busybox "$root/bin/busybox"
-install -m 0755 "${VMSR_INIT:-$here/init.sh}" "$root/init"
-install -m 0644 "$here/init-lib.sh" "$root/init-lib.sh"
+install -m 0755 "${VMSR_INIT:-$here/init/init.sh}" "$root/init"
+install -m 0644 "$here/init/init-lib.sh" "$root/init-lib.sh"
 for prog in ${tests:+"$tests"/*}; do
 	[ -x "$prog" ] && [ -f "$prog" ] && cp "$prog" "$root/bin/"
 done

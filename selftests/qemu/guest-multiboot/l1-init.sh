@@ -10,7 +10,7 @@
 for m in irqbypass kvm ccp kvm-amd vmsr; do
 	load /lib/vmsr/$m.ko
 done
-run kvm-rapl /bin/qemu-e2e
+run kvm-rapl /bin/guest-multiboot-test
 run dmesg dmesg
 say "### done"
 sync

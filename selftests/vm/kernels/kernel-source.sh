@@ -3,7 +3,7 @@
 #
 # Print the path of an unpacked Debian linux-source-VERSION tree, fetching and
 # unpacking it into the cache first if needed. The machine's own apt sources
-# are never changed (see debian-fetch.sh).
+# are never changed (see vm/debian-fetch.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +18,7 @@ if [ ! -e "$tree/.done" ]; then
 	6.12) suite=bookworm-security ;;
 	*) suite=sid ;;
 	esac
-	"$here/debian-fetch.sh" "$suite" "linux-source-$ver" "$cache/pkg/linux-source-$ver" >&2
+	"$here/../debian-fetch.sh" "$suite" "linux-source-$ver" "$cache/pkg/linux-source-$ver" >&2
 	rm -rf "$tree"
 	mkdir -p "$cache/src"
 	tar -C "$cache/src" -xf "$cache/pkg/linux-source-$ver/usr/src/linux-source-$ver.tar.xz"

@@ -1,12 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The patched QEMU, end to end: boots Debian's kernel under TCG with the
-# same QEMU, on an AMD CPU model with SVM and RAPL registers (EPYC-Rome,
-# x-rapl-emu), with kvm_amd and the production vmsr module, and runs
-# qemu-e2e.sh there against the patched qemu-system-x86_64.
+# The patched QEMU, end to end, with a multiboot guest: boots Debian's
+# kernel under TCG with the same QEMU, on an AMD CPU model with SVM and RAPL
+# registers (EPYC-Rome, x-rapl-emu), with kvm_amd and the production vmsr
+# module, and runs guest-multiboot/l1-test.sh there against the patched
+# qemu-system-x86_64, with the guest built from guest-multiboot/.
 #
-# usage: e2e.sh KERNEL VMSR_KO QEMU OUTDIR
+# usage: guest-multiboot.sh KERNEL VMSR_KO QEMU OUTDIR
 #   KERNEL: Debian's vmlinuz, unpacked by debian-kernel.sh (its modules
 #   beside it); VMSR_KO: the module built against its headers;
 #   QEMU: build-qemu.sh's binary. Prints run-vm.sh's result lines.
@@ -14,11 +15,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 vm=$here/../vm
+mb=$here/guest-multiboot
 kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
 
 . "$here/l1-vm.sh"
 
-make -s -C "$here/guest" OUT="$out"
+make -s -C "$mb" OUT="$out"
 
 # The VM's initramfs: QEMU with its libraries and the firmware of the PC
 # machine (multiboot_dma.bin loads the guest), the helper backend's daemon
@@ -29,8 +31,8 @@ if [ -x "$helper" ]; then
 	install -m 0755 "$helper" "$out/bin/"
 	copy_libs "$out/root" "$helper"
 fi
-install -m 0755 "$here/qemu-e2e.sh" "$out/bin/qemu-e2e"
-l1_run qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$here/e2e-init.sh" \
+install -m 0755 "$mb/l1-test.sh" "$out/bin/guest-multiboot-test"
+l1_run qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$mb/l1-init.sh" \
 	"$out/rapl-guest.elf:rapl-guest.elf" \
 	"$here/fields.awk:fields.awk" \
-	"$here/e2e-check.awk:e2e-check.awk"
+	"$mb/check.awk:guest-multiboot-check.awk"

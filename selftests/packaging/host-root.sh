@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The tree that makes the host VM (host-init.sh) a host with vmsr installed:
-# make install with PREFIX=/usr, the module where DKMS installs it, indexed
-# by depmod, and what boots it on Debian: systemd-udevd with the rule that
-# loads modules by modalias (80-drivers.rules) and systemd-modules-load,
-# plus setpriv for the tests, with their shared libraries. /etc/group has
-# group kvm.
+# The tree that makes the host VM (vm/init/host-init.sh) a host with vmsr
+# installed: make install with PREFIX=/usr, the module where DKMS installs
+# it, indexed by depmod, and what boots it on Debian: systemd-udevd with the
+# rule that loads modules by modalias (80-drivers.rules) and
+# systemd-modules-load, plus setpriv for the tests, with their shared
+# libraries. /etc/group has group kvm.
 #
 # usage: host-root.sh ROOT KO MODDIR
 #   ROOT is made afresh; KO is the production vmsr.ko, built for the kernel

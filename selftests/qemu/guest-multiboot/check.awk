@@ -2,8 +2,8 @@
 #
 # Checks what the test guest read against QEMU's trace of the same run.
 #
-# usage: awk -v first=N -v label=L -f fields.awk -f e2e-check.awk GUEST_LOG TRACE
-#   GUEST_LOG: the guest's serial output (guest/rapl.c); TRACE: QEMU's log
+# usage: awk -v first=N -v label=L -f fields.awk -f check.awk GUEST_LOG TRACE
+#   GUEST_LOG: the guest's serial output (rapl.c); TRACE: QEMU's log
 #   with the rapl_vmsr_tick and rapl_vmsr_rdmsr trace events. Prints TAP
 #   result lines numbered from N, then
 #   "qemu-e2e: L layout=X guest_delta_uj=A attributed_uj=B host_pkg_uj=C".

@@ -8,7 +8,7 @@
 # Then make uninstall, which must leave no file behind.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 version=$(cat "$top/VERSION")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -74,11 +74,11 @@ echo "exported: $(paste -sd ' ' "$work/exported")"
 export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest
 [ "$(pkg-config --modversion vmsr)" = "$version" ]
 read -ra flags <<<"$(pkg-config --cflags --libs vmsr)"
-gcc -Wall -Werror -o "$work/shared" "$top/selftests/installed_lib_test.c" "${flags[@]}"
+gcc -Wall -Werror -o "$work/shared" "$top/selftests/packaging/installed_lib_test.c" "${flags[@]}"
 LD_LIBRARY_PATH=$lib ldd "$work/shared" | grep "libvmsr.so.0 => $lib/libvmsr.so.0 " >/dev/null
 LD_LIBRARY_PATH=$lib "$work/shared"
 read -ra flags <<<"$(pkg-config --static --cflags --libs vmsr)"
-gcc -static -Wall -Werror -o "$work/static" "$top/selftests/installed_lib_test.c" "${flags[@]}"
+gcc -static -Wall -Werror -o "$work/static" "$top/selftests/packaging/installed_lib_test.c" "${flags[@]}"
 "$work/static"
 
 make -s -C "$top" uninstall DESTDIR="$dest" PREFIX="$prefix" OUT="$work/build" >/dev/null

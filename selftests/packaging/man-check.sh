@@ -8,7 +8,7 @@
 # in the EXAMPLES of section 3 pages compiles with warnings as errors.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 man=$work/man

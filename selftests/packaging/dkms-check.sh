@@ -16,9 +16,9 @@
 #                  is unpacked, not installed
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=selftests/dkms-state.sh
-. "$top/selftests/dkms-state.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=selftests/packaging/dkms-state.sh
+. "$top/selftests/packaging/dkms-state.sh"
 
 [ $# -ge 2 ] || fail "usage: dkms-check.sh install|kernel-update|arch|headers KVER [HEADERS]"
 mode=$1 kver=$2

@@ -5,7 +5,7 @@
 # and remove it again: the checks of the machine's state they share, and the
 # cleanup that runs however they end.
 
-version=$(cat "$(dirname "${BASH_SOURCE[0]}")/../VERSION")
+version=$(cat "$(dirname "${BASH_SOURCE[0]}")/../../VERSION")
 src=/usr/src/vmsr-$version
 packages=(prometheus-vmsr-exporter vmsrstat libvmsr-dev libvmsr0 vmsr-dkms)
 

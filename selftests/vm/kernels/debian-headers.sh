@@ -4,7 +4,7 @@
 # Print the path of the kernel headers tree that linux-headers-amd64 names in
 # a Debian suite (bookworm-backports: 6.12), unpacked, not installed, into
 # the cache. Its directory name, linux-headers-KVER, gives the kernel
-# release. The machine's apt sources are not changed (see debian-apt.sh).
+# release. The machine's apt sources are not changed (see vm/debian-apt.sh).
 #
 # usage: debian-headers.sh SUITE
 set -euo pipefail
@@ -14,7 +14,7 @@ suite=$1
 cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
 
 apt_show() {
-	"$here/debian-apt.sh" "$suite" apt-cache show "$1/$suite" | sed -n 's/^Depends: //p' |
+	"$here/../debian-apt.sh" "$suite" apt-cache show "$1/$suite" | sed -n 's/^Depends: //p' |
 		head -n1
 }
 
@@ -30,7 +30,7 @@ if [ ! -e "$root/.done" ]; then
 	[ ${#pkgs[@]} = 2 ] || { echo "linux-headers-$kver: unexpected Depends" >&2; exit 1; }
 	work=$(mktemp -d)
 	trap 'rm -rf "$work"' EXIT
-	(cd "$work" && "$here/debian-apt.sh" "$suite" apt-get download \
+	(cd "$work" && "$here/../debian-apt.sh" "$suite" apt-get download \
 		"linux-headers-$kver/$suite" "${pkgs[@]/%//$suite}" >/dev/null)
 	rm -rf "$root"
 	mkdir -p "$root"

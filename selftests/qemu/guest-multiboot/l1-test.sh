@@ -1,13 +1,14 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The QEMU end-to-end test, run inside the VM by e2e-init.sh. Prints TAP,
-# one "qemu-e2e: backend=B cpu=C ..." line per guest checked against QEMU's
-# trace, and the guest's serial output and QEMU's messages as REPORT lines.
+# The QEMU end-to-end test with the multiboot guest, run inside the
+# nested-KVM VM by l1-init.sh. Prints TAP, one "qemu-e2e: backend=B cpu=C ..."
+# line per guest checked against QEMU's trace, and the guest's serial output
+# and QEMU's messages as REPORT lines.
 #
 # libvmsr backend:
 #   an Intel-model and an AMD-model guest, neither backend named (libvmsr on
-#   /dev/vmsr) and rapl-device named; each checked by e2e-check.awk
+#   /dev/vmsr) and rapl-device named; each checked by check.awk
 #   a descriptor passed with -add-fd to a user who may not open /dev/vmsr;
 #   one that is not /dev/vmsr; both backends named; no access; no device;
 #   -global kvm-accel.rapl=on; /dev/vmsr removed while QEMU runs; a vCPU
@@ -64,10 +65,10 @@ qemu() {
 	return $rc
 }
 
-# check RUN LAYOUT LABEL: e2e-check.awk's results for a guest that ran.
+# check RUN LAYOUT LABEL: check.awk's results for a guest that ran.
 check() {
 	out=$(awk -v first=$((n + 1)) -v expect_layout="$2" -v label="$3" \
-		-f /lib/vmsr/fields.awk -f /lib/vmsr/e2e-check.awk "$1" "$1.trace")
+		-f /lib/vmsr/fields.awk -f /lib/vmsr/guest-multiboot-check.awk "$1" "$1.trace")
 	echo "$out"
 	got=$(echo "$out" | grep -c '^ok')
 	n=$((n + 6))
@@ -203,7 +204,7 @@ wait $dst
 rc=$?
 cat /tmp/mig /tmp/mig-dst >/tmp/migrated
 out=$(awk -v first=1 -v expect_layout=amd -v label=x \
-	-f /lib/vmsr/fields.awk -f /lib/vmsr/e2e-check.awk /tmp/migrated /dev/null | grep counter_advanced)
+	-f /lib/vmsr/fields.awk -f /lib/vmsr/guest-multiboot-check.awk /tmp/migrated /dev/null | grep counter_advanced)
 echo "# migration: $out"
 [ $rc = $done_rc ] && grep -q 'rapl: energy_status' /tmp/mig-dst &&
 	echo "$out" | grep -q '^ok'

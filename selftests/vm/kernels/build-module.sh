@@ -10,7 +10,7 @@
 set -euo pipefail
 
 kdir=$1 flavour=$2 out=$3
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 
 case $flavour in
 production) kflavour= ;;

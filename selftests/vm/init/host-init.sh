@@ -1,12 +1,12 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# /init of the host VM (see host-root.sh): Debian's kernel, booting the way
-# a host with vmsr installed does: systemd-modules-load, then udev's
-# coldplug (systemd-udev-trigger.service's trigger), which must load vmsr
-# from its CPU modalias on a CPU with RAPL and must not load it on one
-# without (VMSR_AUTOLOAD=no on the kernel command line says which; there,
-# vmsr is then loaded by hand, as an admin may). systemd-udevd must apply
+# /init of the host VM (see packaging/host-root.sh): Debian's kernel,
+# booting the way a host with vmsr installed does: systemd-modules-load,
+# then udev's coldplug (systemd-udev-trigger.service's trigger), which must
+# load vmsr from its CPU modalias on a CPU with RAPL and must not load it on
+# one without (VMSR_AUTOLOAD=no on the kernel command line says which;
+# there, vmsr is then loaded by hand, as an admin may). systemd-udevd must apply
 # 60-vmsr.rules and make /dev/vmsr root:kvm 0660, and the installed
 # vmsrstat must run for a member of group kvm and tell anyone else to join
 # it. Results go to ttyS1 as TAP, framed as init.sh frames them.

@@ -15,9 +15,9 @@
 # usage: deb-check.sh DEBDIR KVER
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=selftests/dkms-state.sh
-. "$top/selftests/dkms-state.sh"
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=selftests/packaging/dkms-state.sh
+. "$top/selftests/packaging/dkms-state.sh"
 
 [ $# = 2 ] || fail "usage: deb-check.sh DEBDIR KVER"
 debdir=$1 kver=$2
