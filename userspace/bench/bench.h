@@ -62,6 +62,9 @@ struct bench_summary {
 	double clock_over_vmsr_256;
 	double share_err_pct_100ms;
 	double cpu_pct_256_100hz;
+	double vmsr_growth_max;		/* (a) per thread, worst size over 256 threads' */
+	double clock_over_vmsr_min;	/* c/a, worst at 256 threads and above */
+	double floor_times_100hz;	/* (a) at 100 Hz over the wake-up floor */
 	double exporter_cpu_pct_128vm;
 	double exporter_scrape_ms_128vm;
 };

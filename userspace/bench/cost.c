@@ -116,9 +116,57 @@ out:
 	return ret;
 }
 
+/*
+ * Issue 17's targets for (a), from the rows of this run: its cost per thread
+ * at every size above COST_REF_THREADS within COST_MAX_GROWTH times that at
+ * COST_REF_THREADS, and at least COST_MIN_LEAD times cheaper than (c) at
+ * COST_REF_THREADS threads and above. Below, a SAMPLE's fixed cost (one
+ * system call and the energy read) outweighs a few clock_gettime() calls.
+ */
+#define COST_REF_THREADS	256
+#define COST_MAX_GROWTH		1.2
+#define COST_MIN_LEAD		4.0
+
+static void print_targets(const struct bench_config *cfg, const struct cost_row *rows,
+			  struct bench_summary *sum)
+{
+	double ref = -1, growth = -1, lead = -1;
+	unsigned int i, lead_n = 0;
+
+	for (i = 0; i < cfg->nr_cost_threads; i++)
+		if (cfg->cost_threads[i] == COST_REF_THREADS)
+			ref = rows[i].a / COST_REF_THREADS;
+	if (ref <= 0)
+		return;
+	printf("\n");
+	for (i = 0; i < cfg->nr_cost_threads; i++) {
+		unsigned int n = cfg->cost_threads[i];
+		double g = rows[i].a / n / ref, l = rows[i].c / rows[i].a;
+
+		if (n < COST_REF_THREADS)
+			continue;
+		if (n > COST_REF_THREADS) {
+			printf("   (a) per thread at %u threads is %.2fx that at %u, target at most %.1fx: %s\n",
+			       n, g, COST_REF_THREADS, COST_MAX_GROWTH,
+			       g <= COST_MAX_GROWTH ? "met" : "missed");
+			if (g > growth)
+				growth = g;
+		}
+		if (lead < 0 || l < lead) {
+			lead = l;
+			lead_n = n;
+		}
+	}
+	printf("   (c)/(a) at %u threads and above is %.2f at worst (%u threads), target at least %.1f: %s\n",
+	       COST_REF_THREADS, lead, lead_n, COST_MIN_LEAD, lead >= COST_MIN_LEAD ? "met" : "missed");
+	sum->vmsr_growth_max = growth;
+	sum->clock_over_vmsr_min = lead;
+}
+
 int cost_section(const struct bench_config *cfg, struct bench_summary *sum)
 {
 	uint32_t flags = vmsr_method_fresh_supported(cfg->device) ? VMSR_SAMPLE_F_FRESH : 0;
+	struct cost_row *rows = xcalloc(cfg->nr_cost_threads, sizeof(*rows));
 	unsigned int i;
 
 	printf("\n1. Cost of one tick: all N threads of one process and every package\n"
@@ -131,8 +179,11 @@ int cost_section(const struct bench_config *cfg, struct bench_summary *sum)
 		struct cost_row row;
 		char a[32], b[32], c[32];
 
-		if (cost_one(cfg, n, flags, &row))
+		if (cost_one(cfg, n, flags, &row)) {
+			free(rows);
 			return -1;
+		}
+		rows[i] = row;
 		snprintf(a, sizeof(a), "%.1f (%.3f)", row.a, row.a / n);
 		snprintf(b, sizeof(b), "%.1f (%.2f)", row.b, row.b / n);
 		snprintf(c, sizeof(c), "%.1f (%.3f)", row.c, row.c / n);
@@ -145,5 +196,7 @@ int cost_section(const struct bench_config *cfg, struct bench_summary *sum)
 		}
 	}
 	printf("\n   (a) with %s\n", flags ? "VMSR_SAMPLE_F_FRESH" : "flags 0 (the module lacks F_FRESH)");
+	print_targets(cfg, rows, sum);
+	free(rows);
 	return 0;
 }

@@ -6,6 +6,7 @@
  * with one machine-readable line:
  *
  *   bench: qemu_over_vmsr_256=X clock_over_vmsr_256=Y share_err_pct_100ms=Z cpu_pct_256_100hz=W
+ *          vmsr_growth_max=G clock_over_vmsr_min=L floor_times_100hz=F
  *          exporter_cpu_pct_128vm=E exporter_scrape_ms_128vm=S
  *
  * usage: vmsr-bench [--smoke] [--section N] [--device PATH] [--helper PATH] [--exporter PATH]
@@ -27,7 +28,7 @@
 
 #include "bench.h"
 
-static const unsigned int full_threads[] = { 1, 16, 256, 1024 };
+static const unsigned int full_threads[] = { 1, 16, 256, 1024, 4096 };
 static const unsigned int smoke_threads[] = { 1, 256 };
 static const unsigned int full_hz[] = { 1, 100, 1000 };
 static const unsigned int smoke_hz[] = { 100 };
@@ -37,7 +38,7 @@ static const unsigned int smoke_vms[] = { 1, 16 };
 static const struct bench_config full = {
 	.cost_ticks = 31,
 	.cost_threads = full_threads,
-	.nr_cost_threads = 4,
+	.nr_cost_threads = 5,
 	.accuracy_ticks = { 100, 50, 20 },
 	.overhead_hz = full_hz,
 	.nr_overhead_hz = 3,
@@ -119,7 +120,12 @@ int main(int argc, char **argv)
 		{ "section", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct bench_summary sum = { -1, -1, -1, -1, -1, -1 };
+	struct bench_summary sum = {
+		.qemu_over_vmsr_256 = -1, .clock_over_vmsr_256 = -1,
+		.share_err_pct_100ms = -1, .cpu_pct_256_100hz = -1,
+		.vmsr_growth_max = -1, .clock_over_vmsr_min = -1, .floor_times_100hz = -1,
+		.exporter_cpu_pct_128vm = -1, .exporter_scrape_ms_128vm = -1,
+	};
 	struct bench_config cfg = full;
 	const char *device = NULL, *helper = NULL, *exporter = NULL;
 	const char *base = strrchr(argv[0], '/');
@@ -164,8 +170,10 @@ int main(int argc, char **argv)
 			ret = sections[i](&cfg, &sum);
 	printf("\nbench: qemu_over_vmsr_256=%.1f clock_over_vmsr_256=%.2f "
 	       "share_err_pct_100ms=%.3f cpu_pct_256_100hz=%.3f "
+	       "vmsr_growth_max=%.2f clock_over_vmsr_min=%.2f floor_times_100hz=%.2f "
 	       "exporter_cpu_pct_128vm=%.3f exporter_scrape_ms_128vm=%.2f\n",
 	       sum.qemu_over_vmsr_256, sum.clock_over_vmsr_256, sum.share_err_pct_100ms,
-	       sum.cpu_pct_256_100hz, sum.exporter_cpu_pct_128vm, sum.exporter_scrape_ms_128vm);
+	       sum.cpu_pct_256_100hz, sum.vmsr_growth_max, sum.clock_over_vmsr_min,
+	       sum.floor_times_100hz, sum.exporter_cpu_pct_128vm, sum.exporter_scrape_ms_128vm);
 	return ret ? 1 : 0;
 }
