@@ -46,6 +46,7 @@ VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
 # machine (linuxboot_dma.bin loads the guest's kernel), the guest, the test.
 l1_tree "$out" "$qemu" linuxboot_dma.bin
 install -m 0755 "$gl/l1-test.sh" "$out/bin/guest-linux-test"
+install -m 0755 "$gl/l1-hotplug.sh" "$out/bin/guest-linux-hotplug"
 l1_run guest-linux "$kernel" "$vmsr_ko" "$qemu" "$out" "$gl/l1-init.sh" \
 	"$kernel:l2-vmlinuz" \
 	"$out/l2-initramfs.cpio.gz:l2-initramfs.cpio.gz" \

@@ -24,12 +24,20 @@ make -s -C "$mb" OUT="$out"
 
 # The VM's initramfs: QEMU with its libraries and the firmware of the PC
 # machine (multiboot_dma.bin loads the guest), the helper backend's daemon
-# when it was built beside QEMU, the test, the guest and its checker.
+# when it was built beside QEMU, AppArmor's parser, the test, the guest and
+# its checker.
 l1_tree "$out" "$qemu" multiboot_dma.bin
 helper=$(dirname "$qemu")/qemu-vmsr-helper
 if [ -x "$helper" ]; then
 	install -m 0755 "$helper" "$out/bin/"
 	copy_libs "$out/root" "$helper"
+fi
+# AppArmor's parser (Debian's apparmor package, unpacked), for the case
+# where AppArmor refuses /dev/vmsr; without it, that case is skipped.
+aa=${VMSR_CACHE:-$HOME/.cache/vmsr}/pkg/apparmor-bookworm
+if "$vm/debian-fetch.sh" bookworm apparmor "$aa" >&2; then
+	install -m 0755 "$aa/sbin/apparmor_parser" "$out/bin/"
+	copy_libs "$out/root" "$aa/sbin/apparmor_parser"
 fi
 install -m 0755 "$mb/l1-test.sh" "$out/bin/guest-multiboot-test"
 l1_run qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$mb/l1-init.sh" \

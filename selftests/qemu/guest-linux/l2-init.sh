@@ -9,6 +9,8 @@
 #   write: refused: ERROR|accepted  a write to the package energy counter
 #   ### follow         then "sample energy_uj=N" about every second, forever:
 #                      the host migrates the guest meanwhile and stops it.
+#   cpus: online=LIST  whenever the online CPUs change; it onlines
+#                      hot-plugged ones, as udev would
 . /init-lib.sh
 
 # First thing, as udev's coldplug loads them on a booting Debian system: the
@@ -39,7 +41,14 @@ else
 fi
 say "### follow"
 sh -c 'while :; do :; done' &
+online=
 while :; do
+	# A hot-plugged vCPU comes offline; udev would online it.
+	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ "$(cat "$c" 2>/dev/null)" = 0 ] && echo 1 >"$c" 2>/dev/null
+	done
+	now=$(cat /sys/devices/system/cpu/online)
+	[ "$now" != "$online" ] && say "cpus: online=$now" && online=$now
 	say "sample energy_uj=$(cat $zone/energy_uj 2>/dev/null || echo none)"
 	sleep 1
 done

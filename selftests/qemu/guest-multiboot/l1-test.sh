@@ -10,11 +10,15 @@
 #   an Intel-model and an AMD-model guest, neither backend named (libvmsr on
 #   /dev/vmsr) and rapl-device named; each checked by check.awk
 #   a descriptor passed with -add-fd to a user who may not open /dev/vmsr;
-#   one that is not /dev/vmsr; both backends named; no access; no device;
-#   -global kvm-accel.rapl=on; /dev/vmsr removed while QEMU runs; a vCPU
+#   both backends named; -global kvm-accel.rapl=on; /dev/vmsr removed while QEMU runs; a vCPU
 #   hot-plugged beyond the boot count; migration to a second QEMU, and the
 #   streams with and without RAPL that each side accepts or refuses
 # the test bed's x-rapl-emu (test-only) refused under KVM
+# a device QEMU cannot use: the guest runs as with rapl=off, and QEMU prints
+#   one warning that names the cause: a descriptor that is not /dev/vmsr, the
+#   node's mode and group, no node with the module loaded (libvirt's private
+#   /dev), no module (a stale node, no node), the device cgroup (EPERM),
+#   AppArmor (EACCES although the mode lets QEMU in)
 # qemu-vmsr-helper backend, as root as upstream runs it: Intel hosts only
 # ASan: none of QEMU's runs reported an error or a leak
 
@@ -53,12 +57,13 @@ report() {	# RUN
 	cat "$1" "$1.err" 2>/dev/null | sed "s|^|# REPORT ${1##*/}: |"
 }
 
-# qemu RUN USER ARGS...: the guest as USER. Its serial output goes to RUN,
+# qemu RUN USER ARGS...: the guest as USER (run by $wrap, if set, a command
+# that ends by running its arguments). Its serial output goes to RUN,
 # QEMU's stderr to RUN.err, the trace to RUN.trace. Returns QEMU's status.
 qemu() {
 	run=$1 user=$2
 	shift 2
-	su "$user" -s /bin/sh -c "timeout 180 qemu-system-x86_64 $guest_args \
+	${wrap:-} su "$user" -s /bin/sh -c "timeout 180 qemu-system-x86_64 $guest_args \
 		$trace -D $run.trace -serial file:$run $*" 2>"$run.err"
 	rc=$?
 	report "$run"
@@ -80,13 +85,34 @@ refused() {
 	[ "$rc" != $done_rc ] && grep -q "$2" "$1.err"
 }
 
+# without_rapl RUN PATTERN: a "probe" guest (RUN) ran to its end and saw
+# what the one with rapl=off saw (/tmp/off), QEMU traced no RAPL tick, and
+# its only line about rapl is one warning that matches PATTERN.
+without_rapl() {
+	seen=$(grep '^rapl: layout=' "$1")
+	off=$(grep '^rapl: layout=' /tmp/off)
+	lines=$(grep -c rapl "$1.err")
+	if [ "$rc" != $done_rc ] || ! grep -q '^rapl: done' "$1"; then
+		echo "# ${1##*/}: the guest did not run to its end (QEMU's status $rc)"
+	elif [ -z "$seen" ] || [ "$seen" != "$off" ]; then
+		echo "# ${1##*/}: the guest saw '$seen', with rapl=off '$off'"
+	elif grep -q rapl_vmsr_tick "$1.trace"; then
+		echo "# ${1##*/}: QEMU sampled RAPL"
+	elif [ "$lines" != 1 ] || ! grep -q "warning: rapl: .*$2" "$1.err"; then
+		echo "# ${1##*/}: $lines lines about rapl; expected one warning: $2"
+	else
+		return 0
+	fi
+	return 1
+}
+
 mkdir -p /etc
 cat >/etc/passwd <<EOF
 root:x:0:0::/:/bin/sh
 vmsr:x:1000:1000::/tmp:/bin/sh
 other:x:1001:1001::/tmp:/bin/sh
 EOF
-echo 'kvm:x:36:vmsr' >/etc/group
+printf '%s\n' 'root:x:0:' 'kvm:x:36:vmsr' >/etc/group
 chmod 0666 /dev/kvm
 chmod 1777 /tmp
 
@@ -111,10 +137,19 @@ qemu /tmp/fd other $smp -cpu $amd_cpu -add-fd fd=5,set=2 \
 result passed_fd_runs $?
 check /tmp/fd amd "backend=libvmsr-fd cpu=EPYC-Rome"
 
-qemu /tmp/notvmsr other $smp -add-fd fd=5,set=2 \
+# --- a device QEMU cannot use: the VM runs without RAPL, one warning says why
+# What the guest sees with rapl=off, which the guests below must see too.
+qemu /tmp/off root $smp -cpu $amd_cpu -accel kvm -append probe
+rc=$?
+[ $rc = $done_rc ] && grep -q '^rapl: layout=amd cpuid_rapl=0' /tmp/off &&
+	grep -q '^rapl: layout=amd cpuid_rapl=1' /tmp/amd
+result rapl_off_guest_sees_no_rapl $?
+
+qemu /tmp/notvmsr other $smp -cpu $amd_cpu -add-fd fd=5,set=2 -append probe \
 	-accel kvm,rapl=on,rapl-device=/dev/fdset/2 5<>/dev/null
-refused /tmp/notvmsr 'rapl: /dev/fdset/2 is not a usable vmsr device'
-result passed_fd_not_vmsr_is_an_error $?
+rc=$?
+without_rapl /tmp/notvmsr '/dev/fdset/2 is not /dev/vmsr .*-add-fd'
+result passed_fd_not_vmsr_runs_without_rapl $?
 
 # --- bad choices and a device QEMU cannot have
 qemu /tmp/both root $smp -accel kvm,rapl=on,rapl-device=/dev/vmsr,rapl-helper-socket=/tmp/h.sock
@@ -126,15 +161,77 @@ qemu /tmp/emu-under-kvm root $smp -cpu $amd_cpu,x-rapl-emu=on -accel kvm
 refused /tmp/emu-under-kvm 'x-rapl-emu=on needs the TCG accelerator, not KVM'
 result x_rapl_emu_under_kvm_is_an_error $?
 
-qemu /tmp/denied other $smp -accel kvm,rapl=on
-refused /tmp/denied "rapl: Could not open '/dev/vmsr': Permission denied" &&
-	grep -q 'cgroup_device_acl' /tmp/denied.err
-result no_access_is_an_error_with_a_hint $?
+# /dev/vmsr is root's, 0600.
+qemu /tmp/denied other $smp -cpu $amd_cpu -accel kvm,rapl=on -append probe
+rc=$?
+without_rapl /tmp/denied "'/dev/vmsr': Permission denied; its mode 0600, group root, does not let uid 1001 in: .*join group kvm"
+result denied_by_mode_runs_without_rapl $?
 
-qemu /tmp/missing root $smp -accel kvm,rapl=on,rapl-device=/dev/vmsr-missing
-refused /tmp/missing "rapl: Could not open '/dev/vmsr-missing': No such file or directory" &&
-	grep -q 'modprobe vmsr' /tmp/missing.err
-result missing_device_is_an_error_with_a_hint $?
+# The module is loaded, the node is not in this /dev: libvirt's private /dev.
+mv /dev/vmsr /tmp/vmsr-node
+qemu /tmp/missing root $smp -cpu $amd_cpu -accel kvm,rapl=on -append probe
+rc=$?
+mv /tmp/vmsr-node /dev/vmsr
+without_rapl /tmp/missing "'/dev/vmsr': No such file or directory; the vmsr module is loaded.*cgroup_device_acl"
+result missing_node_runs_without_rapl $?
+
+# No module: a node left behind (ENODEV), then none (ENOENT).
+dev=$(cat /sys/class/misc/vmsr/dev)
+if rmmod vmsr; then
+	rm -f /dev/vmsr
+	mknod -m 0600 /dev/vmsr c "${dev%:*}" "${dev#*:}"
+	qemu /tmp/stale root $smp -cpu $amd_cpu -accel kvm,rapl=on -append probe
+	rc=$?
+	without_rapl /tmp/stale "'/dev/vmsr': No such device; the vmsr module is not loaded: modprobe vmsr"
+	result stale_node_no_module_runs_without_rapl $?
+	rm -f /dev/vmsr
+	qemu /tmp/nomodule root $smp -cpu $amd_cpu -accel kvm,rapl=on -append probe
+	rc=$?
+	without_rapl /tmp/nomodule "'/dev/vmsr': No such file or directory; the vmsr module is not loaded: modprobe vmsr"
+	result no_module_runs_without_rapl $?
+	insmod /lib/vmsr/vmsr.ko
+else
+	result stale_node_no_module_runs_without_rapl 1
+	result no_module_runs_without_rapl 1
+fi
+
+# The device cgroup (cgroup v1's devices controller) refuses /dev/vmsr.
+mkdir -p /tmp/cg
+if mount -t cgroup -o devices devices /tmp/cg 2>/dev/null; then
+	mkdir /tmp/cg/novmsr
+	echo "c $(cat /sys/class/misc/vmsr/dev) rwm" >/tmp/cg/novmsr/devices.deny
+	echo $$ >/tmp/cg/novmsr/cgroup.procs
+	qemu /tmp/cgroup root $smp -cpu $amd_cpu -accel kvm,rapl=on -append probe
+	rc=$?
+	echo $$ >/tmp/cg/cgroup.procs
+	without_rapl /tmp/cgroup "'/dev/vmsr': Operation not permitted; the device cgroup refuses it: .*cgroup_device_acl"
+	result device_cgroup_runs_without_rapl $?
+else
+	skip device_cgroup_runs_without_rapl "this kernel has no cgroup v1 devices controller"
+fi
+
+# AppArmor refuses the node, whose mode lets root in.
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
+	skip apparmor_denial_runs_without_rapl "AppArmor is not enabled in this kernel"
+elif ! command -v apparmor_parser >/dev/null; then
+	skip apparmor_denial_runs_without_rapl "no apparmor_parser (Debian's apparmor package) in the VM"
+else
+	printf '%s\n' 'profile vmsr-denied {' '  /{,**} mrwlkix,' '  capability,' \
+		'  network,' '  signal,' '  ptrace,' '  deny /dev/vmsr rw,' '}' |
+		apparmor_parser -r -K 2>&1 | sed 's|^|# apparmor_parser: |'
+	# aa-exec PROFILE COMMAND...: COMMAND confined by PROFILE.
+	printf '%s\n' '#!/bin/sh' 'p=$1' 'shift' \
+		'echo "exec $p" >/proc/$$/attr/apparmor/exec 2>/dev/null ||' \
+		'	echo "exec $p" >/proc/$$/attr/exec || exit 126' 'exec "$@"' >/tmp/aa-exec
+	chmod 0755 /tmp/aa-exec
+	wrap="/tmp/aa-exec vmsr-denied"
+	qemu /tmp/apparmor root $smp -cpu $amd_cpu -accel kvm,rapl=on -append probe
+	rc=$?
+	wrap=
+	without_rapl /tmp/apparmor "'/dev/vmsr': Permission denied, though its mode 0600, group root, lets uid 0 in: AppArmor.*/dev/vmsr rw,"
+	result apparmor_denial_runs_without_rapl $?
+fi
 
 chgrp kvm /dev/vmsr
 chmod 0660 /dev/vmsr

@@ -10,7 +10,8 @@
  *
  * The counter moves once per tick of the VMM's sampler, so each value
  * printed after the first is one the sampler published at a tick: the host
- * finds it in QEMU's trace. A RDMSR that faults, with no IDT, resets the
+ * finds it in QEMU's trace. With "probe" on the command line it only prints
+ * its layout and CPUID's RAPL bit, and leaves. A RDMSR that faults, with no IDT, resets the
  * guest, and QEMU (-no-reboot) exits without the final line.
  */
 #include <stdint.h>
@@ -128,26 +129,35 @@ static void burn(void)
 		;
 }
 
-/* "advances=N" on the command line, else ADVANCES. */
-static int advances(const struct multiboot_info *mbi)
+/* What follows KEY on the command line, or 0 if KEY is not there. */
+static const char *cmdline(const struct multiboot_info *mbi, const char *key)
 {
-	const char *p, *key = "advances=";
-	int n = 0;
+	const char *p;
 
 	if (!(mbi->flags & MB_INFO_CMDLINE))
-		return ADVANCES;
+		return 0;
 	for (p = (const char *)mbi->cmdline; *p; p++) {
 		const char *k = key, *q = p;
 
 		while (*k && *q == *k)
 			k++, q++;
-		if (*k)
-			continue;
-		while (*q >= '0' && *q <= '9')
-			n = n * 10 + *q++ - '0';
-		return n ? n : ADVANCES;
+		if (!*k)
+			return q;
 	}
-	return ADVANCES;
+	return 0;
+}
+
+/* "advances=N" on the command line, else ADVANCES. */
+static int advances(const struct multiboot_info *mbi)
+{
+	const char *q = cmdline(mbi, "advances=");
+	int n = 0;
+
+	if (!q)
+		return ADVANCES;
+	while (*q >= '0' && *q <= '9')
+		n = n * 10 + *q++ - '0';
+	return n ? n : ADVANCES;
 }
 
 /* "AuthenticAMD" or "HygonGenuine": EBX of leaf 0 is "Auth" or "Hygo". */
@@ -182,6 +192,12 @@ void guest_main(const struct multiboot_info *mbi)
 	put_str(apm & CPUID_APM_RAPL ? " cpuid_rapl=1" : " cpuid_rapl=0");
 	report("apm_edx", apm);
 	put_str("\n");
+	/* "probe": what CPUID says only, for a VM that may have no RAPL. */
+	if (cmdline(mbi, "probe")) {
+		put_str("rapl: done\n");
+		outb(DEBUG_EXIT_PORT, DEBUG_EXIT_DONE);
+		return;
+	}
 	put_str("rapl: power_unit=0x");
 	put_hex(rdmsr(amd ? MSR_AMD_RAPL_POWER_UNIT : MSR_RAPL_POWER_UNIT));
 	put_str("\n");
