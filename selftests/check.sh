@@ -326,5 +326,8 @@ nested() {	# NAME SCRIPT
 }
 nested qemu-e2e e2e.sh
 nested guest-linux guest-linux.sh
+# Debian 12's libvirt starts that guest with the patched QEMU, set up as
+# docs/libvirt.md says (selftests/libvirt/).
+nested libvirt ../libvirt/vm.sh
 
 summary
