@@ -118,7 +118,11 @@ rapl_on() {
 }
 
 has_dev_vmsr_open() {
-	ls -l "/proc/$pid/fd" | grep ' -> /dev/vmsr$'
+	local fd
+	for fd in "/proc/$pid/fd"/*; do
+		[ "$(readlink "$fd")" = /dev/vmsr ] && echo "$fd -> /dev/vmsr" && return 0
+	done
+	return 1
 }
 
 guest_found_powercap() {
