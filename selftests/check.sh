@@ -328,5 +328,8 @@ nested() {	# NAME SCRIPT
 }
 nested qemu-e2e guest-multiboot.sh
 nested guest-linux guest-linux.sh
+# Debian 12's libvirt starts that guest with the patched QEMU, set up as
+# docs/libvirt.md says (selftests/libvirt/).
+nested libvirt ../libvirt/vm.sh
 
 summary
