@@ -220,7 +220,7 @@ denied_start() {	# CAUSE: what the one rapl line must say
 	tail -n +"$from" "$log" | grep 'rapl:' >/tmp/denied.lines
 	cat /tmp/denied.lines
 	grep 'rapl:' /tmp/denied.lines | sed 's/^/# REPORT denied: /' >&3
-	[ "$started" = yes ] && grep -aqx 'found: powercap=none perf=none' "$serial" &&
+	[ "$started" = yes ] && tr -d '\r' <"$serial" | grep -aqx 'found: powercap=none perf=none' &&
 		[ "$(wc -l </tmp/denied.lines)" = 1 ] && grep -q -- "$1" /tmp/denied.lines
 }
 
