@@ -22,9 +22,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 vm=$top/selftests/vm
-gl=$top/selftests/qemu/guest-linux
 kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
-cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
 kver=${kernel##*/vmlinuz-}
 moddir=${kernel%/boot/*}/lib/modules/$kver
 mods=$moddir/kernel
@@ -33,21 +31,8 @@ mods=$moddir/kernel
 mkdir -p "$out"
 base=$("$here/root.sh")
 
-# The guest's initramfs, as guest-linux.sh makes it: l2-init.sh,
-# energy-window, Debian's turbostat, the guest kernel's RAPL and msr modules.
-cpupower=$cache/pkg/linux-cpupower-bookworm
-"$vm/debian-fetch.sh" bookworm linux-cpupower "$cpupower"
-rm -rf "$out/l2bin" "$out/l2root"
-mkdir -p "$out/l2bin" "$out/l2root"
-make -s -C "$gl" OUT="$out/l2bin"
-install -m 0755 "$cpupower/usr/sbin/turbostat" "$out/l2bin/"
-copy_libs "$out/l2root" "$out/l2bin/turbostat"
-VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
-	"$vm/mkinitramfs.sh" "$out/l2-initramfs.cpio.gz" "$out/l2bin" \
-	"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
-	"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko" \
-	"$mods/arch/x86/events/rapl.ko:rapl.ko" \
-	"$mods/arch/x86/kernel/msr.ko:msr.ko"
+# The guest's initramfs, the one guest-linux.sh boots (l1-vm.sh).
+l2_initramfs "$out" "$kernel"
 
 root=$out/root
 rm -rf "$root"

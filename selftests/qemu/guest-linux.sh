@@ -19,28 +19,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 vm=$here/../vm
 gl=$here/guest-linux
 kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
-cache=${VMSR_CACHE:-$HOME/.cache/vmsr}
 
 . "$here/l1-vm.sh"
-mods=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel
 
-# Debian's turbostat, of the same release as the guest kernel.
-cpupower=$cache/pkg/linux-cpupower-bookworm
-"$vm/debian-fetch.sh" bookworm linux-cpupower "$cpupower"
-
-# The guest's initramfs: l2-init.sh, energy-window, turbostat with its
-# libraries, and the guest kernel's own RAPL and msr modules.
-rm -rf "$out/l2bin" "$out/l2root"
-mkdir -p "$out/l2bin" "$out/l2root"
-make -s -C "$gl" OUT="$out/l2bin"
-install -m 0755 "$cpupower/usr/sbin/turbostat" "$out/l2bin/"
-copy_libs "$out/l2root" "$out/l2bin/turbostat"
-VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
-	"$vm/mkinitramfs.sh" "$out/l2-initramfs.cpio.gz" "$out/l2bin" \
-	"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
-	"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko" \
-	"$mods/arch/x86/events/rapl.ko:rapl.ko" \
-	"$mods/arch/x86/kernel/msr.ko:msr.ko"
+# The guest's initramfs (l1-vm.sh).
+l2_initramfs "$out" "$kernel"
 
 # The VM's initramfs: QEMU with its libraries and the firmware of the PC
 # machine (linuxboot_dma.bin loads the guest's kernel), the guest, the test.

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# What the nested tests (guest-multiboot.sh, guest-linux.sh) share: the TCG
-# VM that runs the patched QEMU with KVM. Sourced; needs $vm (selftests/vm).
+# What the nested tests (guest-multiboot.sh, guest-linux.sh, libvirt/vm.sh)
+# share: the TCG VM that runs the patched QEMU with KVM, and the real guest.
+# Sourced; needs $vm (selftests/vm).
 
 # copy_libs ROOT PROGRAM...: the shared libraries the programs need, at
 # their own paths under ROOT.
@@ -28,6 +29,29 @@ l1_tree() {
 	for rom in "$@"; do
 		cp "/usr/share/qemu/$rom" "$out/root/share/qemu/"
 	done
+}
+
+# l2_initramfs OUT KERNEL: OUT/l2-initramfs.cpio.gz, the real guest of
+# guest-linux/: l2-init.sh, energy-window, Debian's turbostat (of the same
+# release as KERNEL) with its libraries, and KERNEL's own RAPL and msr
+# modules.
+l2_initramfs() {
+	local out=$1 kernel=$2 mods cpupower gl
+	gl=$(dirname "${BASH_SOURCE[0]}")/guest-linux
+	mods=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel
+	cpupower=${VMSR_CACHE:-$HOME/.cache/vmsr}/pkg/linux-cpupower-bookworm
+	"$vm/debian-fetch.sh" bookworm linux-cpupower "$cpupower"
+	rm -rf "$out/l2bin" "$out/l2root"
+	mkdir -p "$out/l2bin" "$out/l2root"
+	make -s -C "$gl" OUT="$out/l2bin"
+	install -m 0755 "$cpupower/usr/sbin/turbostat" "$out/l2bin/"
+	copy_libs "$out/l2root" "$out/l2bin/turbostat"
+	VMSR_INIT=$gl/l2-init.sh VMSR_OVERLAY=$out/l2root \
+		"$vm/mkinitramfs.sh" "$out/l2-initramfs.cpio.gz" "$out/l2bin" \
+		"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
+		"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko" \
+		"$mods/arch/x86/events/rapl.ko:rapl.ko" \
+		"$mods/arch/x86/kernel/msr.ko:msr.ko"
 }
 
 # l1_run LABEL KERNEL VMSR_KO QEMU OUT INIT FILE:NAME...: boots Debian's
