@@ -156,10 +156,12 @@ else
 fi
 
 # The series alone, as QEMU's maintainers would take it: checkpatch.pl and
-# a build (KVM, libvmsr, qemu-vmsr-helper) at every patch.
+# a build (KVM, libvmsr, qemu-vmsr-helper) at every patch. The build has
+# ASan; the last one runs in the nested tests below (guest-multiboot.sh).
 "$top/selftests/qemu/series-each.sh" "$out/qemu" 2>"$out/qemu-series.log" | tee -a "$results"
 [ "${PIPESTATUS[0]}" = 0 ] || grep -q '^FAIL qemu-series/' "$results" ||
 	{ record "FAIL qemu-series (setup)"; tail -n 20 "$out/qemu-series.log" | sed 's/^/  /'; }
+export VMSR_QEMU_ASAN=$out/qemu/qemu-system-x86_64-asan
 
 # Module builds, W=1, warnings fail.
 build() {	# LABEL KDIR FLAVOUR

@@ -14,7 +14,7 @@ pkgs=(
 	sparse
 	dkms debhelper dh-dkms lintian pkg-config man-db mandoc linux-source
 	systemd udev util-linux
-	git ninja-build python3-venv libglib2.0-dev
+	git ninja-build python3-venv libglib2.0-dev libcap-ng-dev
 	abigail-tools strace python3
 	libmicrohttpd-dev prometheus debootstrap jq curl
 )

@@ -5,11 +5,12 @@
 # upstream), then the test-only patches in selftests/qemu/test-patches/
 # (RAPL registers for TCG CPUs, docs/testing-rapl-emu.md), applied with git am
 # to the pinned QEMU source, and built with TCG and KVM, x86_64 only, with
-# the few devices the tests need. It boots every test VM under TCG and is
+# the few devices the tests need, and qemu-vmsr-helper beside it (with
+# libcap-ng, as distributions build it). It boots every test VM under TCG and is
 # the patched QEMU the end-to-end test runs with KVM inside one of them.
 #
 # usage: build-qemu.sh OUTDIR
-#   Prints the path of the binary. The patched tree is cached under
+#   Prints the path of qemu-system-x86_64; qemu-vmsr-helper is beside it. The patched tree is cached under
 #   $VMSR_CACHE/qemu/VERSION-HASH, HASH covering the patches and this script;
 #   the build goes to OUTDIR/VERSION-HASH and is incremental. Firmware is
 #   Debian's (seabios, qemu-system-data): run it with -L /usr/share/seabios
@@ -76,11 +77,11 @@ if [ ! -e "$build/obj/build.ninja" ]; then
 	(cd "$build/obj" && "$tree/configure" --python=/usr/bin/python3 \
 		--target-list=x86_64-softmmu --without-default-features \
 		--without-default-devices --with-devices-x86_64=vmsr-e2e \
-		--enable-tcg --enable-kvm --enable-vmsr --enable-werror \
-		--disable-docs --disable-tools --disable-guest-agent \
+		--enable-tcg --enable-kvm --enable-vmsr --enable-cap-ng --enable-werror \
+		--disable-docs --enable-tools --disable-guest-agent \
 		--disable-debug-info --disable-download --disable-install-blobs) \
 		>"$log" 2>&1 || { tail -40 "$log" >&2; exit 1; }
 fi
-ninja -C "$build/obj" -j"$(nproc)" qemu-system-x86_64 >>"$log" 2>&1 ||
+ninja -C "$build/obj" -j"$(nproc)" qemu-system-x86_64 qemu-vmsr-helper >>"$log" 2>&1 ||
 	{ tail -40 "$log" >&2; exit 1; }
 echo "$build/obj/qemu-system-x86_64"

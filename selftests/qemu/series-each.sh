@@ -5,13 +5,16 @@
 # checkpatch.pl, and the tree builds at every patch, as "git rebase -x"
 # would show. The series in userspace/qemu/ alone (no test patches) is
 # applied to the pinned QEMU; the build has KVM, libvmsr and the tools, so
-# that qemu-vmsr-helper, which patches 2 to 4 change, is compiled too. One
-# build directory is reused from patch to patch, so only the first build is
-# a full one.
+# that qemu-vmsr-helper, which patches 2 to 4 change, is compiled too, with
+# libcap-ng, whose code patch 4 changes. One build directory is reused from
+# patch to patch, so only the first build is a full one. It is built with
+# AddressSanitizer: the last build, the whole series as proposed, is the
+# QEMU that guest-multiboot.sh runs under ASan in the nested VM.
 #
 # usage: series-each.sh OUTDIR
 #   Prints "PASS|FAIL qemu-series/NN-checkpatch" and "PASS|FAIL
-#   qemu-series/NN-builds" for each patch NN. A series that passed before
+#   qemu-series/NN-builds" for each patch NN, and links the last build's
+#   binary as OUTDIR/qemu-system-x86_64-asan. A series that passed before
 #   (same patches, same script) is not built again: its lines are printed
 #   again from OUTDIR. Exits non-zero if any line is a FAIL.
 set -uo pipefail
@@ -30,8 +33,13 @@ hash=$(cat "${series[@]}" "$0" | sha256sum | cut -c1-12)
 work=$out/series-each-$version-$hash
 results=$work/results
 
+asan_link() {
+	ln -sfn "$work/obj/qemu-system-x86_64" "$out/qemu-system-x86_64-asan"
+}
+
 if [ -e "$work/.done" ]; then
 	cat "$results"
+	asan_link
 	exit 0
 fi
 
@@ -56,7 +64,9 @@ tar -C "$work/src" --no-same-owner --strip-components=1 -xf "$orig"
 for p in skip-unpack-edk2-blobs.patch disable-pycotap.patch; do
 	tar -xOf "$src"/*.debian.tar.xz "debian/patches/$p" | patch -s -p1 -d "$work/src"
 done
-printf 'CONFIG_I440FX=y\n' >"$work/src/configs/devices/x86_64-softmmu/vmsr-each.mak"
+# The PC machine, and the exit port of guest-multiboot's guest.
+printf 'CONFIG_I440FX=y\nCONFIG_ISA_DEBUG=y\n' \
+	>"$work/src/configs/devices/x86_64-softmmu/vmsr-each.mak"
 git_ init -q
 git_ add -A
 git_ commit -q -m "QEMU $version, buildable from the +ds tarball"
@@ -90,6 +100,7 @@ for commit in $(git_ rev-list --reverse "$base..HEAD"); do
 			--target-list=x86_64-softmmu --without-default-features \
 			--without-default-devices --with-devices-x86_64=vmsr-each \
 			--disable-tcg --enable-kvm --enable-vmsr --enable-tools \
+			--enable-cap-ng --enable-asan \
 			--enable-werror --disable-docs --disable-guest-agent \
 			--disable-debug-info --disable-download --disable-install-blobs) \
 			>"$log" 2>&1
@@ -104,3 +115,4 @@ for commit in $(git_ rev-list --reverse "$base..HEAD"); do
 done
 grep -q '^FAIL' "$results" && exit 1
 touch "$work/.done"
+asan_link

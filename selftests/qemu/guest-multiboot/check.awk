@@ -8,6 +8,11 @@
 #   result lines numbered from N, then
 #   "qemu-e2e: L layout=X guest_delta_uj=A attributed_uj=B host_pkg_uj=C".
 #
+# qemu-vmsr-helper's backend traces nothing and gives the guest the host's
+# unit register: for it, pass -v run_host_uj=E, the host package's energy
+# over the whole run, and -v expect_esu=U, the host's unit; TRACE is
+# /dev/null. The guest's advance must then be above 0 and at most E.
+#
 # Each tick traces socket 0's package counter, in uJ, before it publishes
 # it, with the energy of the host packages over the same ticks; each RDMSR
 # traces the value it returned. So the guest's package value V was published
@@ -70,8 +75,10 @@ END {
 	# The layout of the guest's vendor, with the default unit of its
 	# vendor (2^-14 J on Intel, 2^-16 J on AMD); power, energy and time
 	# unit fields only (bits 3:0, 12:8, 19:16).
+	if (expect_esu == "")
+		expect_esu = layout == "amd" ? 16 : 14
 	result(layout == expect_layout && unit && and(unit, 0xf1f0f) == unit &&
-	       esu == (layout == "amd" ? 16 : 14),
+	       esu == expect_esu,
 	       "layout_and_unit", sprintf("layout %s (expected %s), unit register 0x%x",
 					  layout, expect_layout, unit))
 	result(layout != "amd" || cpuid_rapl == 1, "cpuid_rapl_bit",
@@ -90,6 +97,15 @@ END {
 	guest_uj = delta * unit_uj
 	result(nstatus >= 3 && delta > 0 && !back, "counter_advanced_never_back",
 	       sprintf("%d values read, from %d to %d, %d steps back", nstatus, start, end, back))
+
+	if (run_host_uj != "") {
+		result(guest_uj > 0 && guest_uj <= run_host_uj, "host_pkg_bounds_guest",
+		       sprintf("guest %.0f uJ, host package %.0f uJ over the run",
+			       guest_uj, run_host_uj))
+		printf "qemu-e2e: %s layout=%s guest_delta_uj=%.0f host_pkg_uj=%.0f\n",
+		       label, layout, guest_uj, run_host_uj
+		exit
+	}
 
 	found = (start in attributed) && (end in attributed)
 	attr_uj = attributed[end] - attributed[start]

@@ -18,103 +18,14 @@
 #   one warning that names the cause: a descriptor that is not /dev/vmsr, the
 #   node's mode and group, no node with the module loaded (libvirt's private
 #   /dev), no module (a stale node, no node), the device cgroup (EPERM),
-#   AppArmor (EACCES although the mode lets QEMU in)
-# qemu-vmsr-helper backend, as root as upstream runs it: Intel hosts only
-# ASan: none of QEMU's runs reported an error or a leak
+#   AppArmor (EACCES although the mode lets QEMU in); AppArmor denying QEMU
+#   its own thread list: the counters stand still, the warning names the list
+# the helper backend runs in a VM of its own: l1-helper-test.sh
+# ASan (the series alone, built by series-each.sh): a guest's whole run, a
+#   device QEMU cannot use, hot-plug and SIGTERM report no error, and no leak
+#   from the RAPL code
 
-guest_args="-M pc -m 32 -nodefaults -no-user-config -display none \
-	-no-reboot -L /share/qemu -kernel /lib/vmsr/rapl-guest.elf \
-	-device isa-debug-exit,iobase=0xf4,iosize=4"
-# Two sockets of one vCPU: the guest runs on vCPU 0 only, so its values must
-# be socket 0's in the trace.
-smp="-smp 2,sockets=2"
-intel_cpu="Skylake-Server,vendor=GenuineIntel"
-amd_cpu="EPYC-Rome"
-trace="-trace rapl_vmsr_tick -trace rapl_vmsr_rdmsr -trace rapl_vmsr_add_vcpu"
-# The guest writes 0x10 to isa-debug-exit when done: QEMU exits with 33.
-done_rc=33
-# Leaks are reported, QEMU's exit status stays the guest's.
-export ASAN_OPTIONS=detect_leaks=1:exitcode=0
-n=0
-fails=0
-
-result() {	# NAME STATUS
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-	else
-		echo "not ok $n $1"
-		fails=$((fails + 1))
-	fi
-}
-
-skip() {	# NAME REASON
-	n=$((n + 1))
-	echo "ok $n $1 # SKIP $2"
-}
-
-report() {	# RUN
-	cat "$1" "$1.err" 2>/dev/null | sed "s|^|# REPORT ${1##*/}: |"
-}
-
-# qemu RUN USER ARGS...: the guest as USER (run by $wrap, if set, a command
-# that ends by running its arguments). Its serial output goes to RUN,
-# QEMU's stderr to RUN.err, the trace to RUN.trace. Returns QEMU's status.
-qemu() {
-	run=$1 user=$2
-	shift 2
-	${wrap:-} su "$user" -s /bin/sh -c "timeout 180 qemu-system-x86_64 $guest_args \
-		$trace -D $run.trace -serial file:$run $*" 2>"$run.err"
-	rc=$?
-	report "$run"
-	return $rc
-}
-
-# check RUN LAYOUT LABEL: check.awk's results for a guest that ran.
-check() {
-	out=$(awk -v first=$((n + 1)) -v expect_layout="$2" -v label="$3" \
-		-f /lib/vmsr/fields.awk -f /lib/vmsr/guest-multiboot-check.awk "$1" "$1.trace")
-	echo "$out"
-	got=$(echo "$out" | grep -c '^ok')
-	n=$((n + 6))
-	fails=$((fails + 6 - got))
-}
-
-# refused RUN PATTERN: QEMU did not run the guest and said PATTERN.
-refused() {
-	[ "$rc" != $done_rc ] && grep -q "$2" "$1.err"
-}
-
-# without_rapl RUN PATTERN: a "probe" guest (RUN) ran to its end and saw
-# what the one with rapl=off saw (/tmp/off), QEMU traced no RAPL tick, and
-# its only line about rapl is one warning that matches PATTERN.
-without_rapl() {
-	seen=$(grep '^rapl: layout=' "$1")
-	off=$(grep '^rapl: layout=' /tmp/off)
-	lines=$(grep -c rapl "$1.err")
-	if [ "$rc" != $done_rc ] || ! grep -q '^rapl: done' "$1"; then
-		echo "# ${1##*/}: the guest did not run to its end (QEMU's status $rc)"
-	elif [ -z "$seen" ] || [ "$seen" != "$off" ]; then
-		echo "# ${1##*/}: the guest saw '$seen', with rapl=off '$off'"
-	elif grep -q rapl_vmsr_tick "$1.trace"; then
-		echo "# ${1##*/}: QEMU sampled RAPL"
-	elif [ "$lines" != 1 ] || ! grep -q "warning: rapl: .*$2" "$1.err"; then
-		echo "# ${1##*/}: $lines lines about rapl; expected one warning: $2"
-	else
-		return 0
-	fi
-	return 1
-}
-
-mkdir -p /etc
-cat >/etc/passwd <<EOF
-root:x:0:0::/:/bin/sh
-vmsr:x:1000:1000::/tmp:/bin/sh
-other:x:1001:1001::/tmp:/bin/sh
-EOF
-printf '%s\n' 'root:x:0:' 'kvm:x:36:vmsr' >/etc/group
-chmod 0666 /dev/kvm
-chmod 1777 /tmp
+. /lib/vmsr/l1-lib.sh
 
 echo "TAP version 13"
 
@@ -214,8 +125,10 @@ fi
 mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
 if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" != Y ]; then
 	skip apparmor_denial_runs_without_rapl "AppArmor is not enabled in this kernel"
+	skip apparmor_task_list_denial_is_named "AppArmor is not enabled in this kernel"
 elif ! command -v apparmor_parser >/dev/null; then
 	skip apparmor_denial_runs_without_rapl "no apparmor_parser (Debian's apparmor package) in the VM"
+	skip apparmor_task_list_denial_is_named "no apparmor_parser (Debian's apparmor package) in the VM"
 else
 	printf '%s\n' 'profile vmsr-denied {' '  /{,**} mrwlkix,' '  capability,' \
 		'  network,' '  signal,' '  ptrace,' '  deny /dev/vmsr rw,' '}' |
@@ -231,6 +144,22 @@ else
 	wrap=
 	without_rapl /tmp/apparmor "'/dev/vmsr': Permission denied, though its mode 0600, group root, lets uid 0 in: AppArmor.*/dev/vmsr rw,"
 	result apparmor_denial_runs_without_rapl $?
+
+	# AppArmor lets QEMU open the device but not list its own threads, as
+	# libvirt's profile did before docs/libvirt.md added the rule: the
+	# counters stand still, and QEMU's one warning names the thread list,
+	# not the device. The guest waits for advances that never come.
+	printf '%s\n' 'profile vmsr-notasks {' '  /{,**} mrwlkix,' '  capability,' \
+		'  network,' '  signal,' '  ptrace,' '  deny /proc/*/task/ r,' '}' |
+		apparmor_parser -r -K 2>&1 | sed 's|^|# apparmor_parser: |'
+	wrap="/tmp/aa-exec vmsr-notasks"
+	limit=30
+	qemu /tmp/notasks root $smp -cpu $amd_cpu -accel kvm,rapl=on -append advances=100
+	rc=$?
+	wrap= limit=
+	stopped /tmp/notasks && [ "$(grep -c 'warning: rapl:' /tmp/notasks.err)" = 1 ] &&
+		grep -q 'warning: rapl: .*/proc/self/task.*@{pid}/task/ r,' /tmp/notasks.err
+	result apparmor_task_list_denial_is_named $?
 fi
 
 chgrp kvm /dev/vmsr
@@ -328,37 +257,39 @@ rc=$?
 refused /tmp/mig3-dst 'Unknown savevm section'
 result stream_with_rapl_is_refused_without $?
 
-# --- the qemu-vmsr-helper backend, as root, as upstream runs it
-if grep -q GenuineIntel /proc/cpuinfo && [ -e /sys/class/powercap/intel-rapl ]; then
-	qemu-vmsr-helper -k /tmp/helper.sock &
-	helper=$!
-	sleep 1
-	qemu /tmp/helper root $smp -cpu $intel_cpu \
-		-accel kvm,rapl=on,rapl-helper-socket=/tmp/helper.sock
+# --- ASan: the series as proposed (series-each.sh's last build) through a
+# guest's whole run, a device it cannot use, a hot-plugged vCPU and a stop
+# on SIGTERM, which shuts the sampling thread down and frees the backend
+if [ -n "$asan_qemu" ]; then
+	qemu_bin=$asan_qemu
+	qemu /tmp/asan-run root $smp -cpu $intel_cpu -accel kvm,rapl=on
 	[ $? = $done_rc ]
-result helper_guest_ran $?
-	echo "qemu-e2e: backend=helper cpu=Skylake-Server" \
-		"values=$(grep -c energy_status /tmp/helper)"
-	(sleep 2; kill $helper) &
-	qemu /tmp/helper-gone root $smp -cpu $intel_cpu -append advances=6 \
-		-accel kvm,rapl=on,rapl-helper-socket=/tmp/helper.sock
+	result asan_guest_ran $?
+	qemu /tmp/asan-nodev other $smp -cpu $amd_cpu -add-fd fd=5,set=2 -append probe \
+		-accel kvm,rapl=on,rapl-device=/dev/fdset/2 5<>/dev/null
 	[ $? = $done_rc ]
-result helper_socket_vanishing_keeps_the_vm $?
+	result asan_unusable_device_ran $?
+	(sleep 2; echo 'device_add qemu64-x86_64-cpu,id=hot1,socket-id=1,core-id=0,thread-id=0') |
+		qemu /tmp/asan-hotplug root -smp 1,maxcpus=2,sockets=2 -cpu qemu64 \
+			-monitor stdio -accel kvm,rapl=on -append advances=6 >/dev/null
+	[ $? = $done_rc ] && grep -q 'rapl_vmsr_add_vcpu vcpu=1 .* ret=0' /tmp/asan-hotplug.trace
+	result asan_hotplug_ran $?
+	limit=20
+	qemu /tmp/asan-term root $smp -cpu $amd_cpu -accel kvm,rapl=on \
+		-append advances=1000
+	stopped /tmp/asan-term
+	result asan_sigterm_stopped $?
+	qemu_bin= limit=
+	found=$(asan_findings /tmp/asan-run /tmp/asan-nodev /tmp/asan-hotplug /tmp/asan-term)
+	echo "$found" | grep '^#'
+	echo "qemu-e2e-asan: backend=libvmsr runs=4 $(echo "$found" | tail -n 1)"
+	echo "$found" | tail -n 1 | grep -q 'errors=0 .* rapl_leaks=0'
+	result asan_no_errors_no_rapl_leaks $?
 else
-	why="qemu-vmsr-helper needs an Intel host with intel-rapl; this one is not"
-	skip helper_guest_ran "$why"
-	skip helper_socket_vanishing_keeps_the_vm "$why"
-fi
-
-# --- ASan, when QEMU was built with it
-if ls /lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1 ||
-   ls /usr/lib/x86_64-linux-gnu/libasan.so.* >/dev/null 2>&1; then
-	grep -l 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' /tmp/*.err |
-		sed 's|^|# REPORT asan: |'
-	! grep -q 'ERROR: AddressSanitizer\|ERROR: LeakSanitizer' /tmp/*.err
-	result asan_no_errors_no_leaks $?
-else
-	skip asan_no_errors_no_leaks "this QEMU was built without ASan"
+	for t in asan_guest_ran asan_unusable_device_ran asan_hotplug_ran \
+		 asan_sigterm_stopped asan_no_errors_no_rapl_leaks; do
+		skip $t "no qemu-system-x86_64-asan (series-each.sh's build) in the VM"
+	done
 fi
 
 echo "1..$n"

@@ -11,8 +11,10 @@
  * The counter moves once per tick of the VMM's sampler, so each value
  * printed after the first is one the sampler published at a tick: the host
  * finds it in QEMU's trace. With "probe" on the command line it only prints
- * its layout and CPUID's RAPL bit, and leaves. A RDMSR that faults, with no IDT, resets the
- * guest, and QEMU (-no-reboot) exits without the final line.
+ * its layout and CPUID's RAPL bit, and leaves. With "pkg-only" it reads the
+ * registers of the package domain only, all that qemu-vmsr-helper's backend
+ * answers. A RDMSR that faults, with no IDT, resets the guest, and QEMU
+ * (-no-reboot) exits without the final line.
  */
 #include <stdint.h>
 
@@ -186,6 +188,7 @@ void guest_main(const struct multiboot_info *mbi)
 	int amd = vendor_is_amd(), moves = 0, todo = advances(mbi);
 	uint32_t pkg = amd ? MSR_AMD_PKG_ENERGY : MSR_PKG_ENERGY_STATUS;
 	uint32_t apm = cpuid_apm_edx();
+	int pkg_only = cmdline(mbi, "pkg-only") != 0;
 	uint64_t last, now;
 
 	put_str(amd ? "rapl: layout=amd" : "rapl: layout=intel");
@@ -203,11 +206,13 @@ void guest_main(const struct multiboot_info *mbi)
 	put_str("\n");
 	/* What a driver probing at boot finds: none of these may be 0. */
 	put_str("rapl: first");
-	if (amd) {
+	if (amd && !pkg_only) {
 		report("core", rdmsr(MSR_AMD_CORE_ENERGY));
-	} else {
-		report("pp0", rdmsr(MSR_PP0_ENERGY_STATUS));
-		report("dram", rdmsr(MSR_DRAM_ENERGY_STATUS));
+	} else if (!amd) {
+		if (!pkg_only) {
+			report("pp0", rdmsr(MSR_PP0_ENERGY_STATUS));
+			report("dram", rdmsr(MSR_DRAM_ENERGY_STATUS));
+		}
 		report("limit", rdmsr(MSR_PKG_POWER_LIMIT));
 		report("info", rdmsr(MSR_PKG_POWER_INFO));
 	}
@@ -223,7 +228,7 @@ void guest_main(const struct multiboot_info *mbi)
 			moves++;
 		}
 	}
-	if (amd) {
+	if (amd && !pkg_only) {
 		put_str("rapl: last");
 		report("core", rdmsr(MSR_AMD_CORE_ENERGY));
 		put_str("\n");
