@@ -11,7 +11,8 @@
 #      boots every VM below; and the series alone, checkpatch-clean and
 #      built at every patch
 #   3. builds the module (and the KUnit one) with W=1 against 5.10, 6.1,
-#      6.12 and 7.2, and checks that it cannot write an MSR
+#      6.12 (Debian's bookworm-backports headers) and 7.2, and checks that
+#      it cannot write an MSR
 #   4. make lint
 #   5. boots the debug kernels (6.1, 7.2) and Debian's own kernel under TCG
 #      on Intel (two packages), AMD and RAPL-less CPU models, and runs
@@ -136,10 +137,18 @@ kernel() {	# VERSION FRAGMENT VAR
 		printf -v "$3" %s ""
 	fi
 }
+# The Debian roots of the exporter's and libvirt's VMs are mostly a
+# download: debootstrap them while the kernels build. Their VMs below call
+# the same scripts, which then find them built, or report what failed.
+mkdir -p "$out"
+"$top/selftests/exporter/root.sh" >"$out/exporter-root.log" 2>&1 &
+roots=($!)
+"$top/selftests/libvirt/root.sh" >"$out/libvirt-root.log" 2>&1 &
+roots+=($!)
 kernel 7.2 debug.config k72
 kernel 6.1 debug.config k61
 kernel 5.10 build.config k510
-kernel 6.12 build.config k612
+wait "${roots[@]}" || true
 mapfile -t deb < <("$kernels/debian-kernel.sh")
 deb_image=${deb[0]:-} deb_headers=${deb[1]:-}
 
@@ -168,9 +177,11 @@ build() {	# LABEL KDIR FLAVOUR
 	[ -n "$2" ] || { record "FAIL build/$1/$3 (no kernel tree)"; return; }
 	step "build/$1/$3" "$kernels/build-module.sh" "$2" "$3" "$out/$1/$3"
 }
+# 6.12 is Debian's own, bookworm-backports' headers; DKMS uses them too.
+bpo=$("$kernels/debian-headers.sh" bookworm-backports) || bpo=
 build debian-6.1 "$deb_headers" production
 build 5.10 "$k510" production
-build 6.12 "$k612" production
+build debian-6.12 "$bpo" production
 for f in production kunit; do
 	build 6.1-debug "$k61" $f
 	build 7.2-debug "$k72" $f
@@ -262,7 +273,7 @@ dkms_check="$top/selftests/packaging/dkms-check.sh"
 step "dkms/add-build-install-remove-$kver" "$dkms_check" install "$kver"
 step "dkms/kernel-update-hook-$kver" "$dkms_check" kernel-update "$kver"
 step dkms/refuses-aarch64 "$dkms_check" arch "$kver"
-if bpo=$("$kernels/debian-headers.sh" bookworm-backports); then
+if [ -n "$bpo" ]; then
 	step "dkms/build-${bpo##*/linux-headers-}" "$dkms_check" headers \
 		"${bpo##*/linux-headers-}" "$bpo"
 else

@@ -15,7 +15,6 @@ if [ ! -e "$tree/.done" ]; then
 	case $ver in
 	5.10) suite=bullseye ;;
 	6.1) suite=bookworm ;;
-	6.12) suite=bookworm-security ;;
 	*) suite=sid ;;
 	esac
 	"$here/../debian-fetch.sh" "$suite" "linux-source-$ver" "$cache/pkg/linux-source-$ver" >&2
