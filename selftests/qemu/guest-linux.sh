@@ -32,9 +32,6 @@ l1_tree "$out" "$qemu" linuxboot_dma.bin
 install -m 0755 "$gl/l1-test.sh" "$out/bin/guest-linux-test"
 install -m 0755 "$gl/l1-hotplug.sh" "$out/bin/guest-linux-hotplug"
 install -m 0755 "$gl/l1-helper.sh" "$out/bin/guest-linux-helper"
-helper=$(dirname "$qemu")/qemu-vmsr-helper
-install -m 0755 "$helper" "$out/bin/"
-copy_libs "$out/root" "$helper"
 files=("$kernel:l2-vmlinuz"
        "$out/l2-initramfs.cpio.gz:l2-initramfs.cpio.gz"
        "$here/fields.awk:fields.awk"
@@ -42,13 +39,7 @@ files=("$kernel:l2-vmlinuz"
 rc=0
 l1_run guest-linux "$kernel" "$vmsr_ko" "$qemu" "$out" "$gl/l1-init.sh" "${files[@]}" || rc=1
 
-# The same guest on qemu-vmsr-helper's backend, in a VM whose user space
-# sees an Intel CPU (x-rapl-intel-userspace), with the msr driver and
-# intel_rapl_msr.
-mods=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel
-VMSR_CPU=EPYC-Rome,x-rapl-emu=on,x-rapl-intel-userspace=on \
-	l1_run guest-linux "$kernel" "$vmsr_ko" "$qemu" "$out" "$gl/l1-helper-init.sh" "${files[@]}" \
-	"$mods/arch/x86/kernel/msr.ko:msr.ko" \
-	"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
-	"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko" || rc=1
+# The same guest on qemu-vmsr-helper's backend (l1-vm.sh).
+l1_run_helper guest-linux "$kernel" "$vmsr_ko" "$qemu" "$out" "$gl/l1-helper-init.sh" \
+	"${files[@]}" || rc=1
 exit $rc

@@ -25,15 +25,9 @@ kernel=$1 vmsr_ko=$2 qemu=$3 out=$4
 make -s -C "$mb" OUT="$out"
 
 # The VM's initramfs: QEMU with its libraries and the firmware of the PC
-# machine (multiboot_dma.bin loads the guest), the helper backend's daemon
-# when it was built beside QEMU, AppArmor's parser, the test, the guest and
-# its checker.
+# machine (multiboot_dma.bin loads the guest), AppArmor's parser, the test,
+# the guest and its checker.
 l1_tree "$out" "$qemu" multiboot_dma.bin
-helper=$(dirname "$qemu")/qemu-vmsr-helper
-if [ -x "$helper" ]; then
-	install -m 0755 "$helper" "$out/bin/"
-	copy_libs "$out/root" "$helper"
-fi
 # The series alone, built with ASan by series-each.sh, for the runs under
 # ASan; without it, they are skipped.
 if [ -x "${VMSR_QEMU_ASAN:-}" ]; then
@@ -58,12 +52,7 @@ files=("$out/rapl-guest.elf:rapl-guest.elf"
 rc=0
 l1_run qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$mb/l1-init.sh" "${files[@]}" || rc=1
 
-# The helper backend, in a VM whose user space sees an Intel CPU
-# (x-rapl-intel-userspace), with the msr driver and intel_rapl_msr.
-mods=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel
-VMSR_CPU=EPYC-Rome,x-rapl-emu=on,x-rapl-intel-userspace=on \
-	l1_run qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$mb/l1-helper-init.sh" "${files[@]}" \
-	"$mods/arch/x86/kernel/msr.ko:msr.ko" \
-	"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
-	"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko" || rc=1
+# The helper backend, in a VM of its own (l1-vm.sh).
+l1_run_helper qemu-e2e "$kernel" "$vmsr_ko" "$qemu" "$out" "$mb/l1-helper-init.sh" \
+	"${files[@]}" || rc=1
 exit $rc

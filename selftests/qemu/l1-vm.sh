@@ -72,3 +72,19 @@ l1_run() {
 	VMSR_QEMU=$qemu VMSR_CPU=${VMSR_CPU:-EPYC-Rome,x-rapl-emu=on} \
 		"$vm/run-vm.sh" "$label" "$kernel" "$out/initramfs.cpio.gz"
 }
+
+# l1_run_helper LABEL KERNEL VMSR_KO QEMU OUT INIT FILE:NAME...: l1_run for
+# qemu-vmsr-helper's backend. The helper, built beside QEMU, goes into
+# OUT's tree; the VM's user space sees an Intel CPU
+# (x-rapl-intel-userspace), and it has the msr driver and intel_rapl_msr.
+l1_run_helper() {
+	local kernel=$2 qemu=$4 out=$5 helper mods
+	helper=$(dirname "$qemu")/qemu-vmsr-helper
+	install -m 0755 "$helper" "$out/bin/"
+	copy_libs "$out/root" "$helper"
+	mods=${kernel%/boot/*}/lib/modules/${kernel##*/vmlinuz-}/kernel
+	VMSR_CPU=EPYC-Rome,x-rapl-emu=on,x-rapl-intel-userspace=on l1_run "$@" \
+		"$mods/arch/x86/kernel/msr.ko:msr.ko" \
+		"$mods/drivers/powercap/intel_rapl_common.ko:intel_rapl_common.ko" \
+		"$mods/drivers/powercap/intel_rapl_msr.ko:intel_rapl_msr.ko"
+}
